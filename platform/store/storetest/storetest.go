@@ -72,6 +72,18 @@ func groups() []group {
 		{"Get", getCases()},
 		{"Update", updateCases()},
 		{"Delete", deleteCases()},
+		{"Names", nameCases()},
+		{"Collections", collectionCases()},
+		{"Filter", filterCases()},
+		{"Find", findCases()},
+		{"Count", countCases()},
+		{"DeleteMany", deleteManyCases()},
+		{"Indexes", indexCases()},
+		{"Aggregate", aggregateCases()},
+		{"Sequence", sequenceCases()},
+		{"Concurrency", concurrencyCases()},
+		{"Tx", txCases()},
+		{"Tenants", tenantCases()},
 	}
 }
 
