@@ -63,7 +63,7 @@ func FormatMinorUnits(minor int64, scale int) json.Number {
 	neg := minor < 0
 	var digits string
 	if neg {
-		digits = strconv.FormatUint(uint64(-(minor + 1))+1, 10)
+		digits = strconv.FormatUint(uint64(-(minor+1))+1, 10)
 	} else {
 		digits = strconv.FormatInt(minor, 10)
 	}

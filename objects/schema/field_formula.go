@@ -12,10 +12,10 @@ var formulaResults = map[string]bool{"text": true, "number": true, "currency": t
 // output is normalised and rendered like a stored field of that type.
 type formulaType struct{}
 
-func (formulaType) Name() string            { return "formula" }
-func (formulaType) JSONType() string        { return "" }
-func (formulaType) Computed() bool          { return true }
-func (formulaType) Kind(f *Field) Kind      { return f.result.Kind() }
+func (formulaType) Name() string                   { return "formula" }
+func (formulaType) JSONType() string               { return "" }
+func (formulaType) Computed() bool                 { return true }
+func (formulaType) Kind(f *Field) Kind             { return f.result.Kind() }
 func (formulaType) Check(*Field) []errs.FieldError { return nil }
 
 func (formulaType) Normalize(f *Field, v any) (any, error) { return f.result.Normalize(v) }

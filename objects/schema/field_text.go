@@ -14,10 +14,10 @@ type textType struct {
 	maxLen int
 }
 
-func (t textType) Name() string       { return t.name }
-func (textType) JSONType() string     { return "string" }
-func (textType) Kind(*Field) Kind     { return KindString }
-func (t textType) Indexable() bool    { return t.name == "text" }
+func (t textType) Name() string                     { return t.name }
+func (textType) JSONType() string                   { return "string" }
+func (textType) Kind(*Field) Kind                   { return KindString }
+func (t textType) Indexable() bool                  { return t.name == "text" }
 func (t textType) Check(f *Field) []errs.FieldError { return checkMaxLength(f, t.maxLen) }
 
 func (t textType) Normalize(f *Field, v any) (any, error) { return normalizeText(v) }

@@ -50,8 +50,8 @@ type Object struct {
 	// Raw is the definition as submitted.
 	Raw json.RawMessage
 
-	system []*Field
-	byName map[string]*Field
+	system  []*Field
+	byName  map[string]*Field
 	topKeys []string
 	topRaw  map[string]json.RawMessage
 
