@@ -1,0 +1,155 @@
+// Package app is the composition root of the crm binary: it opens the store
+// named by the configuration, builds every service, mounts every HTTP route
+// and runs the server. It holds wiring only; each rule lives in the package
+// that owns it. Tests use it to run the real server in-process.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/opencrm/crm/platform/errs"
+	"github.com/opencrm/crm/platform/httpx"
+	"github.com/opencrm/crm/platform/identity"
+	"github.com/opencrm/crm/platform/metrics"
+	"github.com/opencrm/crm/platform/rest"
+	"github.com/opencrm/crm/platform/store"
+	"github.com/opencrm/crm/platform/store/mongo"
+	"github.com/opencrm/crm/platform/store/sqlite"
+	"github.com/opencrm/crm/platform/tenant"
+)
+
+// Config is everything the binary can be told. cmd/crm fills it from flags
+// and the environment.
+type Config struct {
+	// Addr is the listen address; default 127.0.0.1:8080.
+	Addr string
+	// DataDir is the embedded store's directory; default ./data.
+	DataDir string
+	// Store is "sqlite" (default) or a mongodb:// or mongodb+srv:// URI.
+	Store string
+	// BootstrapToken lets the operator create tenants; empty disables it.
+	BootstrapToken string
+	// HTTP tunes the server; zero values are the defaults.
+	HTTP httpx.Config
+	// Identity tunes sign-in and sessions.
+	Identity identity.Config
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.Store != "" && c.Store != "sqlite" && !strings.HasPrefix(c.Store, "mongodb://") && !strings.HasPrefix(c.Store, "mongodb+srv://") {
+		return fmt.Errorf("--store must be 'sqlite' or a mongodb:// URI, not %q", c.Store)
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		return err
+	}
+	return c.Identity.Validate()
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.Store == "" {
+		c.Store = "sqlite"
+	}
+	return c
+}
+
+// App is the running platform.
+type App struct {
+	Config   Config
+	Log      *slog.Logger
+	Store    store.Store
+	Tenants  *tenant.Registry
+	Identity *identity.Service
+	Server   *httpx.Server
+	Metrics  *metrics.Registry
+}
+
+// New opens the store and builds the platform. Close releases it.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	raw, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Metrics: metrics.New()}
+	a.Store = metrics.InstrumentStore(raw, a.Metrics)
+	if err := a.build(ctx); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if cfg.Store == "sqlite" {
+		st, err := sqlite.Open(sqlite.Config{Dir: cfg.DataDir})
+		if err != nil {
+			return nil, fmt.Errorf("open the embedded store in %s: %w", cfg.DataDir, err)
+		}
+		return st, nil
+	}
+	st, err := mongo.Open(ctx, mongo.Config{URI: cfg.Store})
+	if err != nil {
+		return nil, fmt.Errorf("open MongoDB: %w", err)
+	}
+	return st, nil
+}
+
+func (a *App) build(ctx context.Context) error {
+	var err error
+	if a.Tenants, err = tenant.Open(ctx, a.Store); err != nil {
+		return err
+	}
+	if a.Identity, err = identity.New(a.Store, a.Tenants, a.Config.Identity); err != nil {
+		return err
+	}
+	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
+	a.Server.AddReadyCheck("store", a.Store.Ping)
+	rest.Mount(a.Server.API(), rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken})
+	return nil
+}
+
+// Serve serves on ln until ctx is cancelled, then drains and returns nil.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	return a.Server.Serve(ctx, ln)
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Demo names the demo tenant and its admin's sign-in.
+var Demo = struct{ Tenant, Email, Password string }{"demo", "admin@demo.test", "demo-password"}
+
+// EnsureDemo onboards the demo tenant unless it exists. It returns the new
+// admin API key, or "" when the tenant was there already (keys are shown
+// once).
+func (a *App) EnsureDemo(ctx context.Context) (string, error) {
+	_, err := a.Tenants.ByName(ctx, Demo.Tenant)
+	if err == nil {
+		return "", nil
+	}
+	if errs.KindOf(err) != errs.NotFound {
+		return "", err
+	}
+	out, err := a.Identity.Onboard(ctx, Demo.Tenant, identity.NewUser{Email: Demo.Email, Password: Demo.Password, Name: "Demo Admin"})
+	if err != nil {
+		return "", fmt.Errorf("seed the demo tenant: %w", err)
+	}
+	return out.APIKey, nil
+}

@@ -1,0 +1,109 @@
+// Command crm is the platform's one binary: `crm serve` runs it; other
+// subcommands come with their features. It reads flags and the environment
+// and hands them to cmd/crm/app; it holds no logic of its own.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/opencrm/crm/cmd/crm/app"
+	"github.com/opencrm/crm/platform/logx"
+)
+
+const usage = `crm — the metadata-driven CRM platform
+
+Usage:
+  crm serve [flags]    run the platform (see crm serve -h)
+
+Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:], os.Stdout, os.Stderr)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "crm: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "crm: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	fs.StringVar(&cfg.Addr, "addr", env("CRM_ADDR", "127.0.0.1:8080"), "listen address (CRM_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data", env("CRM_DATA", "./data"), "directory of the embedded store (CRM_DATA)")
+	fs.StringVar(&cfg.Store, "store", env("CRM_STORE", "sqlite"), "'sqlite' or a mongodb:// URI (CRM_STORE)")
+	demo := fs.Bool("demo", false, "create the demo tenant if it does not exist and print how to sign in")
+	level := fs.String("log-level", env("CRM_LOG_LEVEL", "info"), "debug, info, warn or error (CRM_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.BootstrapToken = os.Getenv("CRM_BOOTSTRAP_TOKEN")
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %v", err)
+	}
+	log := logx.New(stderr, lvl)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "CRM platform listening on %s (store: %s)\n", base, a.Store.Capabilities().Name)
+	fmt.Fprintf(stdout, "  health:  %s/healthz\n  API:     %s/api/v1\n", base, base)
+	if *demo {
+		key, err := a.EnsureDemo(ctx)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		fmt.Fprintf(stdout, "  demo tenant %q: sign in with %s / %s (POST %s/api/v1/auth/login)\n",
+			app.Demo.Tenant, app.Demo.Email, app.Demo.Password, base)
+		if key != "" {
+			fmt.Fprintf(stdout, "  demo admin API key (shown once): %s\n", key)
+		}
+	}
+	log.Info("serving", "addr", ln.Addr().String())
+	if err := a.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
