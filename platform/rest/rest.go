@@ -102,7 +102,7 @@ func principal(c *fiber.Ctx) identity.Principal {
 }
 
 type newTenant struct {
-	Name  string            `json:"name"`
+	Name  string           `json:"name"`
 	Admin identity.NewUser `json:"admin"`
 }
 
