@@ -16,10 +16,13 @@ import (
 // neither CRM_BENCH_DOCS nor BenchmarkN says otherwise.
 const DefaultBenchDocs = 100000
 
-// benchOwners and benchStatuses shape the lead-like benchmark documents.
+// benchOwners is the number of distinct owners of the benchmark leads.
 const benchOwners = 50
 
-var benchStatuses = [...]string{"new", "working", "qualified", "unqualified", "converted"}
+// benchStatuses are the lead statuses of the benchmark documents.
+func benchStatuses() []string {
+	return []string{"new", "working", "qualified", "unqualified", "converted"}
+}
 
 // Benchmark runs the port benchmarks as sub-benchmarks: Insert, GetByID,
 // IndexedFilterSortLimit50 and AggregateGroupBy. The last two load
@@ -106,6 +109,7 @@ func BenchmarkN(b *testing.B, f Factory, n int) {
 
 	b.Run("IndexedFilterSortLimit50", func(b *testing.B) {
 		load(b)
+		checkLeadPage(b, s, tenant, n)
 		b.ResetTimer()
 		items := 0
 		for i := 0; i < b.N; i++ {
@@ -135,12 +139,38 @@ func BenchmarkN(b *testing.B, f Factory, n int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if len(rows) != len(benchStatuses) && n >= 100 {
-				b.Fatalf("Aggregate returned %d groups, want %d", len(rows), len(benchStatuses))
+			if len(rows) != len(benchStatuses()) && n >= 100 {
+				b.Fatalf("Aggregate returned %d groups, want %d", len(rows), len(benchStatuses()))
 			}
 		}
 		b.ReportMetric(float64(n), "docs")
 	})
+}
+
+// checkLeadPage runs the benchmark query once and fails unless its page
+// is right: only new leads of the owner, newest first, full when the data
+// set is large enough.
+func checkLeadPage(b *testing.B, s store.Store, tenant string, n int) {
+	b.Helper()
+	p, err := s.Find(context.Background(), tenant, "leads", store.Query{
+		Filter: store.And{store.Eq("owner", ownerName(0)), store.Eq("status", "new")},
+		Sort:   []store.SortKey{{Field: "createdAt", Desc: true}},
+		Limit:  50,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n >= 50*benchOwners*len(benchStatuses()) && len(p.Items) != 50 {
+		b.Fatalf("the benchmark query returned %d items, want 50", len(p.Items))
+	}
+	prev := "~"
+	for _, d := range p.Items {
+		created, _ := d["createdAt"].(string)
+		if d["owner"] != ownerName(0) || d["status"] != "new" || created > prev {
+			b.Fatalf("the benchmark query returned %v after createdAt %s", d, prev)
+		}
+		prev = created
+	}
 }
 
 // loadLeads inserts n lead documents into a fresh collection.
@@ -186,7 +216,7 @@ func leadDoc(rnd *rand.Rand, i int) store.Doc {
 		"company":   fmt.Sprintf("Company %d", rnd.Intn(5000)),
 		"email":     fmt.Sprintf("lead%d@example.com", i),
 		"owner":     ownerName(rnd.Intn(benchOwners)),
-		"status":    benchStatuses[rnd.Intn(len(benchStatuses))],
+		"status":    benchStatuses()[rnd.Intn(len(benchStatuses()))],
 		"source":    []string{"web", "phone", "partner", "event"}[rnd.Intn(4)],
 		"amount":    int64(rnd.Intn(100000)),
 		"score":     rnd.Float64() * 100,
