@@ -50,12 +50,16 @@ func DecimalFromInt(i int64) Decimal {
 // DecimalFromFloat(0.1) is exactly 0.1 (not 0.1000000000000000055…). More
 // than 18 decimal places are rounded; NaN, infinities and magnitudes above
 // about 9.2e18 are errors.
-func DecimalFromFloat(f float64) (Decimal, error) {
+func DecimalFromFloat(f float64) (Decimal, error) { return decimalFromFloat(f, 64) }
+
+// decimalFromFloat uses the shortest form at the given precision (32 for a
+// float32, so float32(0.1) is 0.1 too).
+func decimalFromFloat(f float64, bitSize int) (Decimal, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return Decimal{}, errs.New(errs.Invalid, "formula.eval", "number %v is not finite", f)
 	}
 	var buf [64]byte
-	b := strconv.AppendFloat(buf[:0], f, 'f', -1, 64)
+	b := strconv.AppendFloat(buf[:0], f, 'f', -1, bitSize)
 	d, ok := parseDecimal(b)
 	if !ok {
 		return Decimal{}, errs.New(errs.Invalid, "formula.eval", "number %v is out of range", f)

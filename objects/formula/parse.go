@@ -15,7 +15,7 @@ const (
 	MaxSourceBytes = 16 << 10
 	// MaxDepth bounds the nesting of parentheses, calls and unary operators
 	// and the depth of the parsed tree.
-	MaxDepth = 128
+	MaxDepth = 256
 	// MaxTextBytes is the longest text value an evaluation may produce.
 	MaxTextBytes = 1 << 20
 	// MaxEvalTextBytes bounds the text bytes one evaluation may produce or

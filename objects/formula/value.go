@@ -133,13 +133,9 @@ func (ev *evaluator) fromAny(n *node, raw any) (value, error) {
 	case uint8:
 		v = numVal(DecimalFromInt(int64(x)))
 	case float64:
-		d, err := DecimalFromFloat(x)
-		if err != nil {
-			return value{}, ev.fail(n, "bad_value", "field %s: %s", n.name, errMessage(err))
-		}
-		v = numVal(d)
+		return ev.fromFloat(n, x, 64)
 	case float32:
-		return ev.fromAny(n, float64(x))
+		return ev.fromFloat(n, float64(x), 32)
 	case string:
 		return ev.fromString(n, x)
 	case bool:
@@ -163,6 +159,14 @@ func (ev *evaluator) fromAny(n *node, raw any) (value, error) {
 		}
 	}
 	return v, nil
+}
+
+func (ev *evaluator) fromFloat(n *node, f float64, bitSize int) (value, error) {
+	d, err := decimalFromFloat(f, bitSize)
+	if err != nil {
+		return value{}, ev.fail(n, "bad_value", "field %s: %s", n.name, errMessage(err))
+	}
+	return ev.fromAny(n, d)
 }
 
 func (ev *evaluator) fromUint(n *node, x uint64) (value, error) {
