@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/opencrm/crm/platform/errs"
@@ -89,7 +90,9 @@ func Advise(f store.Filter, sort []store.SortKey, indexes []store.Index) Advice 
 			if !a.Served {
 				return a
 			}
-			names = append(names, a.Index)
+			if !slices.Contains(names, a.Index) {
+				names = append(names, a.Index)
+			}
 		}
 		return Advice{Served: true, Index: strings.Join(names, "|")}
 	}

@@ -285,4 +285,3 @@ func appendFilter(buf []byte, f store.Filter) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("unknown filter node %T", f)
 }
-

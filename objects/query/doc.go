@@ -63,5 +63,6 @@
 // A filter is at most MaxFilterLength bytes, nests parentheses and NOTs at
 // most MaxDepth deep and lists at most MaxInValues values in one IN; a sort
 // has at most MaxSortKeys keys and a projection at most MaxFields fields.
-// Each limit is its own clear 400 with code query.too_complex.
+// Each limit is its own clear 400 with code query.too_complex. A page size
+// (`limit=`) is 1..MaxLimit, DefaultLimit when absent (query.bad_limit).
 package query

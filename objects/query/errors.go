@@ -18,6 +18,7 @@ const (
 	CodeDuplicateField = "query.duplicate_field" // a sort key given twice
 	CodeTooComplex     = "query.too_complex"     // a size limit was passed
 	CodeBadCursor      = "query.bad_cursor"      // a cursor that is forged, garbled or of another query
+	CodeBadLimit       = "query.bad_limit"       // a page size that is not 1..MaxLimit
 	CodeUnindexed      = "query.unindexed"       // no index serves the filter and sort
 )
 
@@ -34,6 +35,10 @@ const (
 	MaxSortKeys = 4
 	// MaxFields is the most fields a projection may list.
 	MaxFields = 200
+	// DefaultLimit is the page size when the request gives none.
+	DefaultLimit = 50
+	// MaxLimit is the largest page size a request may ask for.
+	MaxLimit = 200
 	// MaxCursorLength is the longest cursor token accepted, in bytes.
 	MaxCursorLength = 4096
 )

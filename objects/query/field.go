@@ -41,7 +41,7 @@ type Field struct {
 	// for this field (see Literal for what each kind receives). Nil means
 	// DefaultConvert(Kind). An error becomes query.type_mismatch at the
 	// literal's position with the error's text; the result must be a bool,
-	// int64, finite float64 or string.
+	// int64, finite float64 or string. LIKE patterns are not converted.
 	Convert func(lit Literal) (any, error)
 }
 

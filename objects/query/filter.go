@@ -277,14 +277,14 @@ func (p *parser) parseIn(name string, field Field, not bool) (store.Filter, erro
 		return nil, err
 	}
 	var values []any
-	var days store.Or // set when a date meets a datetime field
+	var alts store.Or // the same values as alternatives, once a date meets a datetime field
 	for {
 		vt := p.tok
 		lit, err := p.literal("a value in the IN list")
 		if err != nil {
 			return nil, err
 		}
-		if len(values)+len(days) == MaxInValues {
+		if len(values) == MaxInValues {
 			return nil, p.errf(vt, CodeTooComplex, "the IN list has more than %d values", MaxInValues)
 		}
 		if err := p.fits(name, field, vt, lit); err != nil {
@@ -295,13 +295,22 @@ func (p *parser) parseIn(name string, field Field, not bool) (store.Filter, erro
 			if err != nil {
 				return nil, err
 			}
-			days = append(days, day)
+			if alts == nil {
+				for _, v := range values {
+					alts = append(alts, store.Cmp{Field: name, Op: store.OpEq, Value: v})
+				}
+			}
+			values = append(values, nil) // counts towards the limit
+			alts = append(alts, day)
 		} else {
 			v, err := p.convert(name, field, vt, lit)
 			if err != nil {
 				return nil, err
 			}
 			values = append(values, v)
+			if alts != nil {
+				alts = append(alts, store.Cmp{Field: name, Op: store.OpEq, Value: v})
+			}
 			if err := p.advance(); err != nil {
 				return nil, err
 			}
@@ -319,16 +328,13 @@ func (p *parser) parseIn(name string, field Field, not bool) (store.Filter, erro
 	if err := p.advance(); err != nil { // ')'
 		return nil, err
 	}
-	if days == nil {
+	switch {
+	case alts == nil:
 		return store.In{Field: name, Values: values, Not: not}, nil
+	case not:
+		return store.Not{F: alts}, nil
 	}
-	for _, v := range values {
-		days = append(days, store.Cmp{Field: name, Op: store.OpEq, Value: v})
-	}
-	if not {
-		return store.Not{F: days}, nil
-	}
-	return days, nil
+	return alts, nil
 }
 
 func (p *parser) parseLike(name string, field Field, not bool) (store.Filter, error) {

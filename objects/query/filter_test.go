@@ -68,6 +68,8 @@ func TestParseFilter_producesTheAST(t *testing.T) {
 		{"IN currency converts each value", "amount IN (1, 0.5)", store.In{Field: "amount", Values: []any{int64(100), int64(50)}}},
 		{"IN dates on a datetime field is OR of days", "createdAt IN (2026-01-31, 2026-03-01T12:00:00Z)",
 			store.Or{day, store.Eq("createdAt", "2026-03-01T12:00:00.000Z")}},
+		{"IN keeps the order of mixed values", "createdAt IN (2026-03-01T12:00:00Z, 2026-01-31)",
+			store.Or{store.Eq("createdAt", "2026-03-01T12:00:00.000Z"), day}},
 		{"NOT IN dates on a datetime field is NOT of the days", "createdAt NOT IN (2026-01-31)", store.Not{F: store.Or{day}}},
 		{"LIKE", "email LIKE '%@acme.com'", store.Like{Field: "email", Pattern: "%@acme.com"}},
 		{"NOT LIKE", "email not like 'a_c%'", store.Like{Field: "email", Pattern: "a_c%", Not: true}},

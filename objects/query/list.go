@@ -1,6 +1,7 @@
 package query
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/opencrm/crm/platform/errs"
@@ -79,6 +80,23 @@ func ParseFields(src string, fields Resolver) ([]string, error) {
 		out = append(out, it.text)
 	}
 	return out, nil
+}
+
+// ParseLimit parses the page size of `limit=`: an empty src is DefaultLimit;
+// anything but an integer from 1 to MaxLimit is CodeBadLimit.
+func ParseLimit(src string) (int, error) {
+	src = strings.TrimSpace(src)
+	if src == "" {
+		return DefaultLimit, nil
+	}
+	n, err := strconv.Atoi(src)
+	if err != nil || n < 1 || n > MaxLimit {
+		msg := "limit must be an integer from 1 to " + strconv.Itoa(MaxLimit) + ", found '" + shorten(src) + "'"
+		e := errs.New(errs.Malformed, CodeBadLimit, "%s", msg)
+		e.Fields = []errs.FieldError{{Field: "limit", Code: "bad_limit", Message: msg}}
+		return 0, e
+	}
+	return n, nil
 }
 
 type listItem struct {
