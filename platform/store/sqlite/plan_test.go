@@ -87,3 +87,14 @@ func TestFind_usesExpressionIndexes(t *testing.T) {
 		})
 	}
 }
+
+func TestFind_planCheckSeesAScan(t *testing.T) {
+	// The plan check above must be able to fail: a sort on an unindexed
+	// field scans and sorts in a temporary b-tree.
+	s := openTest(t)
+	mustCollection(t, s, "acme", "c")
+	plan := queryPlan(t, s, "acme", "c", store.Query{Filter: store.Eq("owner", "u1"), Sort: []store.SortKey{{Field: "name"}}})
+	if strings.Contains(plan, "USING INDEX") || !strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("unexpected plan for an unindexed query:\n%s", plan)
+	}
+}
