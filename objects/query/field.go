@@ -197,6 +197,11 @@ func CurrencyConvert(decimals int) func(Literal) (any, error) {
 		if math.IsInf(f, 0) || math.Abs(f) > 1<<63 {
 			return nil, errors.New("amount out of range")
 		}
+		if f == math.Trunc(f) {
+			// Rounded onto a whole number of minor units, which would
+			// then equal a stored amount: step towards the true value.
+			f = math.Nextafter(f, math.Inf(r.Cmp(new(big.Rat).SetFloat64(f))))
+		}
 		return f, nil
 	}
 }

@@ -268,8 +268,11 @@ func (lx *lexer) lexNumberOrDate(start int) (token, error) {
 		if i < len(src) && (src[i] == '+' || src[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
+		switch n := digits(); {
+		case n == 0:
 			return token{}, lx.err(i, CodeSyntax, "expected a digit in the exponent")
+		case n > 3: // NB: also keeps exact decimal arithmetic (CurrencyConvert) cheap
+			return token{}, lx.err(start, CodeSyntax, "number %s is out of range", shorten(src[start:i]))
 		}
 	}
 	if i < len(src) && (isIdentChar(src[i]) || src[i] == '.') {
