@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/opencrm/crm/platform/store"
 )
@@ -39,7 +40,7 @@ func (s *Store) Aggregate(ctx context.Context, tenant, coll string, q store.Aggr
 	if len(filter) > 0 {
 		pipeline = append(pipeline, bson.D{{Key: "$match", Value: filter}})
 	}
-	pipeline = append(pipeline, groupStages(q, merge, q.Limit)...)
+	pipeline = append(pipeline, groupStages(q, merge, q.Limit, !s.ferret)...)
 	cur, err := c.Aggregate(ctx, pipeline)
 	if err != nil {
 		return nil, mapErr("aggregate", err)
@@ -56,10 +57,52 @@ func (s *Store) Aggregate(ctx context.Context, tenant, coll string, q store.Aggr
 	if err := cur.Err(); err != nil {
 		return nil, mapErr("aggregate", err)
 	}
+	if s.ferret && len(q.Measures) == 1 && q.Measures[0].Op == store.OpSum {
+		if err := s.nilEmptySums(ctx, c, filter, q, merge, rows); err != nil {
+			return nil, err
+		}
+	}
 	if merge {
 		rows = mergeBuckets(rows, q)
 	}
 	return rows, nil
+}
+
+// nilEmptySums sets to nil the sum of each group where no document has the
+// field: $sum says 0 there, the port says null. MongoDB learns it from a
+// $max beside the $sum (see groupStages); FerretDB, which computes one
+// accumulator per $group, needs a second pipeline that counts the groups
+// of documents having the field.
+func (s *Store) nilEmptySums(ctx context.Context, c *mongo.Collection, filter bson.D, q store.AggregateQuery, raw bool, rows []store.AggregateRow) error {
+	has := bson.D{{Key: path(q.Measures[0].Field), Value: bson.D{{Key: "$ne", Value: nil}}}}
+	match := has
+	if len(filter) > 0 {
+		match = bson.D{{Key: "$and", Value: bson.A{filter, has}}}
+	}
+	cq := store.AggregateQuery{GroupBy: q.GroupBy, Measures: []store.Measure{{Op: store.OpCount}}}
+	pipeline := append(bson.A{bson.D{{Key: "$match", Value: match}}}, groupStages(cq, raw, 0, false)...)
+	cur, err := c.Aggregate(ctx, pipeline)
+	if err != nil {
+		return mapErr("aggregate", err)
+	}
+	defer cur.Close(ctx)
+	present := map[string]bool{}
+	for cur.Next(ctx) {
+		row, err := decodeRow(cur.Current, cq)
+		if err != nil {
+			return mapErr("aggregate", err)
+		}
+		present[keyString(row.Keys)] = true
+	}
+	if err := cur.Err(); err != nil {
+		return mapErr("aggregate", err)
+	}
+	for i := range rows {
+		if !present[keyString(rows[i].Keys)] {
+			rows[i].Values[0] = nil
+		}
+	}
+	return nil
 }
 
 // checkAggregate validates the query and refuses what this backend cannot
@@ -103,8 +146,10 @@ func (s *Store) checkAggregate(q store.AggregateQuery) error {
 }
 
 // groupStages builds $group, $sort and $limit. With raw, date buckets are
-// left to mergeBuckets (and so is the limit).
-func groupStages(q store.AggregateQuery, raw bool, limit int) bson.A {
+// left to mergeBuckets (and so is the limit). With presence, each sum gets a
+// $max of its field beside it, null when no document of the group has the
+// field (decodeRow then makes the sum nil).
+func groupStages(q store.AggregateQuery, raw bool, limit int, presence bool) bson.A {
 	var id any // one group of everything when there is no key
 	sortKeys := bson.D{}
 	if len(q.GroupBy) > 0 {
@@ -122,6 +167,9 @@ func groupStages(q store.AggregateQuery, raw bool, limit int) bson.A {
 	group := bson.D{{Key: "_id", Value: id}}
 	for i, m := range q.Measures {
 		group = append(group, bson.E{Key: measureName(i), Value: accumulator(m)})
+		if presence && m.Op == store.OpSum {
+			group = append(group, bson.E{Key: presenceName(i), Value: bson.D{{Key: "$max", Value: "$" + path(m.Field)}}})
+		}
 	}
 	stages := bson.A{bson.D{{Key: "$group", Value: group}}}
 	if len(sortKeys) > 0 {
@@ -133,8 +181,9 @@ func groupStages(q store.AggregateQuery, raw bool, limit int) bson.A {
 	return stages
 }
 
-func keyName(i int) string     { return "k" + strconv.Itoa(i) }
-func measureName(i int) string { return "m" + strconv.Itoa(i) }
+func keyName(i int) string      { return "k" + strconv.Itoa(i) }
+func measureName(i int) string  { return "m" + strconv.Itoa(i) }
+func presenceName(i int) string { return "p" + strconv.Itoa(i) }
 
 // bucketExpr is the group key of a stored path: the value, or the bucket of
 // a date string (null for a value that is not a string).
@@ -193,6 +242,9 @@ func decodeRow(raw bson.Raw, q store.AggregateQuery) (store.AggregateRow, error)
 		}
 		if m.Op == store.OpCount && v == nil {
 			v = int64(0)
+		}
+		if p := raw.Lookup(presenceName(i)); m.Op == store.OpSum && p.Type == bson.TypeNull {
+			v = nil
 		}
 		row.Values[i] = v
 	}

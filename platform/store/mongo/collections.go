@@ -5,7 +5,6 @@ import (
 	"errors"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,6 +17,13 @@ import (
 // codeNamespaceExists is the server's answer to creating an existing
 // collection.
 const codeNamespaceExists = 48
+
+// Codes of an index that repeats another's keys and options under another
+// name (MongoDB allows it only when their partial filters differ).
+const (
+	codeIndexOptionsConflict  = 85
+	codeIndexKeySpecsConflict = 86
+)
 
 // EnsureCollection creates the collection if it does not exist.
 func (s *Store) EnsureCollection(ctx context.Context, tenant, coll string) error {
@@ -224,8 +230,13 @@ func (s *Store) SyncIndexes(ctx context.Context, tenant, coll string, indexes []
 	}
 	build := func(ix store.Index) error {
 		if _, err := c.Indexes().CreateOne(ctx, s.model(ix)); err != nil {
-			if mongo.IsDuplicateKeyError(err) {
+			if mongo.IsDuplicateKeyError(err) || s.ferretUniqueViolation(err) {
 				return store.DuplicateError(ix.Keys[0].Field, err)
+			}
+			var ce mongo.CommandError
+			if errors.As(err, &ce) && (ce.HasErrorCode(codeIndexOptionsConflict) || ce.HasErrorCode(codeIndexKeySpecsConflict)) {
+				return store.ErrInvalidQuery.WithField(ix.Name, "conflict",
+					"another index has the same keys and options").WithCause(err)
 			}
 			return mapErr("create index", err)
 		}
@@ -236,10 +247,6 @@ func (s *Store) SyncIndexes(ctx context.Context, tenant, coll string, indexes []
 		if _, ok := current[ix.Name]; ok {
 			continue
 		}
-		if err := s.checkUnique(ctx, c, ix); err != nil {
-			undo()
-			return err
-		}
 		if err := build(ix); err != nil {
 			undo()
 			return err
@@ -249,10 +256,6 @@ func (s *Store) SyncIndexes(ctx context.Context, tenant, coll string, indexes []
 		old, ok := current[ix.Name]
 		if !ok || sameIndex(old, ix) {
 			continue
-		}
-		if err := s.checkUnique(ctx, c, ix); err != nil {
-			undo()
-			return err
 		}
 		if err := c.Indexes().DropOne(ctx, ix.Name); err != nil {
 			undo()
@@ -276,42 +279,6 @@ func (s *Store) SyncIndexes(ctx context.Context, tenant, coll string, indexes []
 		}
 	}
 	return nil
-}
-
-// checkUnique refuses, on FerretDB, a unique index over duplicate values:
-// FerretDB v1 builds it anyway. MongoDB refuses the build itself.
-func (s *Store) checkUnique(ctx context.Context, c *mongo.Collection, ix store.Index) error {
-	if !ix.Unique || !s.ferret {
-		return nil
-	}
-	id := bson.D{}
-	for i, k := range ix.Keys {
-		id = append(id, bson.E{Key: "k" + strconv.Itoa(i), Value: "$" + path(k.Field)})
-	}
-	cur, err := c.Aggregate(ctx, bson.A{
-		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: id}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
-	})
-	if err != nil {
-		return mapErr("check unique", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		n, _ := cur.Current.Lookup("n").AsInt64OK()
-		if n < 2 {
-			continue
-		}
-		keys, _ := cur.Current.Lookup("_id").DocumentOK()
-		complete := true
-		for i := range ix.Keys {
-			if v := keys.Lookup("k" + strconv.Itoa(i)); v.Type == 0 || v.Type == bson.TypeNull {
-				complete = false
-			}
-		}
-		if complete {
-			return store.DuplicateError(ix.Keys[0].Field, errString("duplicate values of unique index "+ix.Name))
-		}
-	}
-	return mapErr("check unique", cur.Err())
 }
 
 func sameIndex(a, b store.Index) bool {
