@@ -11,8 +11,13 @@ import (
 	"net"
 	"strings"
 
+	"github.com/opencrm/crm/objects/metadata"
+	"github.com/opencrm/crm/objects/records"
+	objrest "github.com/opencrm/crm/objects/rest"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
+	"github.com/opencrm/crm/platform/id"
+	"github.com/opencrm/crm/platform/idempotency"
 	"github.com/opencrm/crm/platform/identity"
 	"github.com/opencrm/crm/platform/metrics"
 	"github.com/opencrm/crm/platform/rest"
@@ -37,6 +42,9 @@ type Config struct {
 	HTTP httpx.Config
 	// Identity tunes sign-in and sessions.
 	Identity identity.Config
+	// Records tunes the record service (its CursorKey is filled in from
+	// the store's platform secret when empty).
+	Records records.Config
 }
 
 // Validate checks the configuration.
@@ -70,6 +78,8 @@ type App struct {
 	Store    store.Store
 	Tenants  *tenant.Registry
 	Identity *identity.Service
+	Meta     *metadata.Service
+	Records  *records.Service
 	Server   *httpx.Server
 	Metrics  *metrics.Registry
 }
@@ -119,10 +129,53 @@ func (a *App) build(ctx context.Context) error {
 	if a.Identity, err = identity.New(a.Store, a.Tenants, a.Config.Identity); err != nil {
 		return err
 	}
+	if a.Meta, err = metadata.New(a.Store, metadata.Config{}); err != nil {
+		return err
+	}
+	rcfg := a.Config.Records
+	if rcfg.CursorKey == nil {
+		if rcfg.CursorKey, err = platformSecret(ctx, a.Store, "cursor-key"); err != nil {
+			return err
+		}
+	}
+	if a.Records, err = records.New(a.Store, a.Meta, a.Identity, rcfg); err != nil {
+		return err
+	}
+	keeper := idempotency.New(a.Store, idempotency.Config{})
+
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
-	rest.Mount(a.Server.API(), rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken})
+	api := a.Server.API()
+	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
+		Provisioners: []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision}})
+	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper})
 	return nil
+}
+
+// platformSecret returns a random secret kept in the platform database,
+// made on first use, so that every node of a deployment signs alike.
+func platformSecret(ctx context.Context, st store.Store, name string) ([]byte, error) {
+	const coll = "secrets"
+	if err := st.EnsureCollection(ctx, tenant.PlatformDB, coll); err != nil {
+		return nil, err
+	}
+	for {
+		doc, err := st.Get(ctx, tenant.PlatformDB, coll, name, nil)
+		if err == nil {
+			v, _ := doc["value"].(string)
+			if len(v) < 32 {
+				return nil, fmt.Errorf("platform secret %s is too short", name)
+			}
+			return []byte(v), nil
+		}
+		if errs.KindOf(err) != errs.NotFound {
+			return nil, err
+		}
+		_, err = st.Insert(ctx, tenant.PlatformDB, coll, store.Doc{"id": name, "value": id.Secret(48)})
+		if err != nil && errs.KindOf(err) != errs.Conflict {
+			return nil, err
+		}
+	}
 }
 
 // Serve serves on ln until ctx is cancelled, then drains and returns nil.

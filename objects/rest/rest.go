@@ -1,0 +1,168 @@
+// Package rest mounts the generic object API under /api/v1: object
+// definitions (/objects) and the records of every object (/records). Each
+// handler turns HTTP into one call of the metadata or record service and
+// back; permissions, validation and storage rules live in those services.
+// It imports fiber, platform/httpx, platform/identity, platform/idempotency
+// and the object packages.
+package rest
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/opencrm/crm/objects/metadata"
+	"github.com/opencrm/crm/objects/records"
+	"github.com/opencrm/crm/platform/errs"
+	"github.com/opencrm/crm/platform/httpx"
+	"github.com/opencrm/crm/platform/idempotency"
+	"github.com/opencrm/crm/platform/identity"
+)
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Meta        *metadata.Service
+	Records     *records.Service
+	Idempotency *idempotency.Keeper
+}
+
+type handlers struct{ Deps }
+
+// Mount registers the object API on an authenticated API router.
+func Mount(api fiber.Router, d Deps) {
+	h := &handlers{d}
+	api.Get("/objects", h.listObjects)
+	api.Put("/objects/:apiName", h.metadataWriter, h.putObject)
+	api.Get("/objects/:apiName", h.getObject)
+	api.Delete("/objects/:apiName", h.metadataWriter, h.deleteObject)
+	api.Get("/objects/:apiName/history", h.objectHistory)
+
+	api.Post("/records/:object/bulk", h.bulk)
+	api.Post("/records/:object/aggregate", h.aggregate)
+	api.Post("/records/:object", h.create)
+	api.Get("/records/:object", h.list)
+	api.Get("/records/:object/:id", h.get)
+	api.Patch("/records/:object/:id", h.patch)
+	api.Delete("/records/:object/:id", h.remove)
+	api.Post("/records/:object/:id/restore", h.restore)
+	api.Get("/records/:object/:id/history", h.history)
+}
+
+// metadataWriter lets only admins change metadata until studio permissions
+// come with the access package.
+func (h *handlers) metadataWriter(c *fiber.Ctx) error {
+	if p, _ := identity.PrincipalFrom(c.UserContext()); !p.IsAdmin() {
+		return errs.New(errs.Forbidden, "auth.forbidden", "only an admin may change object definitions")
+	}
+	return c.Next()
+}
+
+func tenantOf(c *fiber.Ctx) identity.Principal {
+	p, _ := identity.PrincipalFrom(c.UserContext())
+	return p
+}
+
+func param(c *fiber.Ctx, name string) string {
+	v, err := url.PathUnescape(c.Params(name))
+	if err != nil {
+		return strings.Clone(c.Params(name))
+	}
+	return strings.Clone(v)
+}
+
+func boolQuery(c *fiber.Ctx, name string) (bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errs.New(errs.Malformed, "request.bad_parameter", "%s must be true or false", name).WithField(name, "type", "must be true or false")
+	}
+	return b, nil
+}
+
+// described writes an object's definition with its version.
+func described(e *metadata.Entry) (map[string]any, error) {
+	var def map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(e.Object.Describe())))
+	dec.UseNumber()
+	if err := dec.Decode(&def); err != nil {
+		return nil, err
+	}
+	def["apiName"] = e.Object.APIName
+	def["version"] = e.Version
+	def["updatedAt"] = e.UpdatedAt
+	return def, nil
+}
+
+func (h *handlers) listObjects(c *fiber.Ctx) error {
+	items, err := h.Meta.List(c.UserContext(), tenantOf(c).TenantID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+func (h *handlers) getObject(c *fiber.Ctx) error {
+	e, err := h.Meta.Object(c.UserContext(), tenantOf(c).TenantID, param(c, "apiName"))
+	if err != nil {
+		return err
+	}
+	def, err := described(e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(def)
+}
+
+func (h *handlers) putObject(c *fiber.Ctx) error {
+	var raw json.RawMessage
+	if err := httpx.DecodeJSON(c, &raw); err != nil {
+		return err
+	}
+	dry, err := boolQuery(c, "dryRun")
+	if err != nil {
+		return err
+	}
+	p := tenantOf(c)
+	e, plan, err := h.Meta.Put(c.UserContext(), p.TenantID, param(c, "apiName"), raw, metadata.PutOptions{By: p.UserID, DryRun: dry})
+	if err != nil {
+		return err
+	}
+	if dry {
+		return c.JSON(fiber.Map{"dryRun": true, "plan": plan})
+	}
+	def, err := described(e)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if plan.Created {
+		status = fiber.StatusCreated
+	}
+	return c.Status(status).JSON(def)
+}
+
+func (h *handlers) deleteObject(c *fiber.Ctx) error {
+	purge, err := boolQuery(c, "purge")
+	if err != nil {
+		return err
+	}
+	p := tenantOf(c)
+	if err := h.Meta.Delete(c.UserContext(), p.TenantID, param(c, "apiName"), purge, p.UserID); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *handlers) objectHistory(c *fiber.Ctx) error {
+	vs, err := h.Meta.History(c.UserContext(), tenantOf(c).TenantID, param(c, "apiName"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": vs})
+}
