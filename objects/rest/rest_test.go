@@ -67,7 +67,7 @@ func TestObjectsAPI(t *testing.T) {
 		{Name: "only admins change definitions", As: "rep", Method: "PUT", URL: "/api/v1/objects/thing",
 			Body: accountDef, Status: 403, Problem: "auth.forbidden"},
 		{Name: "dropping a field with data is refused", As: "admin", Method: "PUT", URL: "/api/v1/objects/invoice",
-			Body: strings.Replace(invoiceDef, `"email":   {"type": "string", "x-crm-type": "email", "x-crm-unique": true}`, `"note": {"type":"string","x-crm-type":"text"}`, 1),
+			Body:   strings.Replace(invoiceDef, `"email":   {"type": "string", "x-crm-type": "email", "x-crm-unique": true}`, `"note": {"type":"string","x-crm-type":"text"}`, 1),
 			Status: 409, Problem: "metadata.change_refused"},
 		{Name: "a dry run reports the plan", As: "admin", Method: "PUT", URL: "/api/v1/objects/invoice?dryRun=true",
 			Body: strings.Replace(invoiceDef, `"title": "Invoice"`, `"title": "Bill"`, 1), Status: 200, Contains: []string{`"dryRun":true`}},
