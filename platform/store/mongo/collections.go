@@ -34,6 +34,8 @@ func (s *Store) EnsureCollection(ctx context.Context, tenant, coll string) error
 	if err := validCollection(coll); err != nil {
 		return err
 	}
+	ctx, cancel := withoutSession(ctx)
+	defer cancel()
 	if err := db.CreateCollection(ctx, coll); err != nil {
 		var ce mongo.CommandError
 		if !(errors.As(err, &ce) && ce.HasErrorCode(codeNamespaceExists)) {
@@ -53,6 +55,8 @@ func (s *Store) DropCollection(ctx context.Context, tenant, coll string) error {
 	if err := validCollection(coll); err != nil {
 		return err
 	}
+	ctx, cancel := withoutSession(ctx)
+	defer cancel()
 	s.forget(tenant, coll)
 	if err := db.Collection(coll).Drop(ctx); err != nil {
 		return mapErr("drop collection", err)
@@ -91,6 +95,8 @@ func (s *Store) DropTenant(ctx context.Context, tenant string) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := withoutSession(ctx)
+	defer cancel()
 	s.forget(tenant, "")
 	if err := db.Drop(ctx); err != nil {
 		return mapErr("drop tenant", err)
@@ -204,6 +210,8 @@ func (s *Store) SyncIndexes(ctx context.Context, tenant, coll string, indexes []
 	if err := validIndexes(indexes); err != nil {
 		return err
 	}
+	ctx, cancel := withoutSession(ctx)
+	defer cancel()
 	c, err := s.collection(ctx, tenant, coll)
 	if err != nil {
 		return err
@@ -219,8 +227,7 @@ func (s *Store) SyncIndexes(ctx context.Context, tenant, coll string, indexes []
 	var created []string
 	var replaced []store.Index
 	undo := func() {
-		uctx, cancel := withoutSession(context.WithoutCancel(ctx))
-		defer cancel()
+		uctx := context.WithoutCancel(ctx)
 		for _, name := range created {
 			_ = c.Indexes().DropOne(uctx, name)
 		}
@@ -287,6 +294,8 @@ func sameIndex(a, b store.Index) bool {
 
 // Indexes lists the collection's secondary indexes in name order.
 func (s *Store) Indexes(ctx context.Context, tenant, coll string) ([]store.Index, error) {
+	ctx, cancel := withoutSession(ctx)
+	defer cancel()
 	c, err := s.collection(ctx, tenant, coll)
 	if err != nil {
 		return nil, err

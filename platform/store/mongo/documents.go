@@ -78,6 +78,7 @@ func (s *Store) Update(ctx context.Context, tenant, coll string, doc store.Doc, 
 	id := doc["id"].(string)
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		version := expectVersion
+		var current any = version
 		if version == 0 {
 			raw, err := c.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
 				options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Raw()
@@ -87,13 +88,18 @@ func (s *Store) Update(ctx context.Context, tenant, coll string, doc store.Doc, 
 			if err != nil {
 				return nil, mapErr("update", err)
 			}
-			version, _ = raw.Lookup("version").AsInt64OK()
+			// A document written by another tool may lack a version:
+			// it is then version 0, matched as null.
+			current = nil
+			if v, ok := raw.Lookup("version").AsInt64OK(); ok {
+				version, current = v, v
+			}
 		}
 		enc, out, err := encodeDoc(doc, version+1)
 		if err != nil {
 			return nil, err
 		}
-		filter := bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}}
+		filter := bson.D{{Key: "_id", Value: id}, {Key: "version", Value: current}}
 		res, err := c.ReplaceOne(ctx, filter, enc)
 		if err != nil {
 			if mongo.IsDuplicateKeyError(err) || s.ferretUniqueViolation(err) {

@@ -15,6 +15,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -39,6 +40,9 @@ const DefaultDatabasePrefix = "crm_"
 // sequencesColl holds the tenant's counters (NextSequence). It is hidden
 // from Collections and refused as a collection name.
 const sequencesColl = "_sequences"
+
+// codeCommandNotFound is the server's answer to an unknown command.
+const codeCommandNotFound = 59
 
 // maxDatabaseName is MongoDB's limit on database names (bytes).
 const maxDatabaseName = 63
@@ -124,7 +128,14 @@ func (s *Store) detect(ctx context.Context, copts *options.ClientOptions) error 
 		Msg     string `bson:"msg"`
 	}
 	if err := admin.RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
-		return mapErr("open", err)
+		// Servers before 4.4.2 only know the legacy name.
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || !ce.HasErrorCode(codeCommandNotFound) {
+			return mapErr("open", err)
+		}
+		if err := admin.RunCommand(ctx, bson.D{{Key: "isMaster", Value: 1}}).Decode(&hello); err != nil {
+			return mapErr("open", err)
+		}
 	}
 	var build bson.M
 	if err := admin.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&build); err != nil {

@@ -320,3 +320,25 @@ func TestAggregate_sumOfAGroupWithoutTheFieldIsNil(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdate_aDocumentWrittenByAnotherToolWithoutVersion gets version 1.
+func TestUpdate_aDocumentWrittenByAnotherToolWithoutVersion(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := testCtx(t)
+		if err := s.EnsureCollection(ctx, "acme", "imported"); err != nil {
+			t.Fatal(err)
+		}
+		raw := s.client.Database(s.prefix + "acme").Collection("imported")
+		if _, err := raw.InsertOne(ctx, map[string]any{"_id": "x", "n": int32(4)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, "acme", "imported", "x", nil)
+		if err != nil || !reflect.DeepEqual(got, store.Doc{"id": "x", "n": int64(4)}) {
+			t.Fatalf("Get = %#v, %v", got, err)
+		}
+		got, err = s.Update(ctx, "acme", "imported", store.Doc{"id": "x", "n": int64(5)}, 0)
+		if err != nil || got["version"] != int64(1) {
+			t.Fatalf("Update = %#v, %v; want version 1", got, err)
+		}
+	})
+}

@@ -13,7 +13,10 @@ import (
 // snapshot read concern, majority write concern unless the URI sets one).
 // The driver retries fn on a transient transaction error (a write
 // conflict), so fn must be safe to run again. A Tx inside a Tx joins the
-// outer transaction. Without transactions (a standalone server, FerretDB)
+// outer transaction. Collection and index management (EnsureCollection,
+// SyncIndexes, DropCollection, DropTenant, Collections, Indexes) runs
+// outside the transaction even with fn's context: MongoDB restricts DDL and
+// listing commands inside transactions. Without transactions (a standalone server, FerretDB)
 // it is ErrNoTransactions and runs nothing.
 func (s *Store) Tx(ctx context.Context, tenant string, fn func(ctx context.Context) error) error {
 	if _, err := s.database(tenant); err != nil {
