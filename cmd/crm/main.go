@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/opencrm/crm/cmd/crm/app"
+	"github.com/opencrm/crm/cmd/crm/bench"
 	"github.com/opencrm/crm/platform/logx"
 )
 
@@ -22,6 +24,7 @@ const usage = `crm — the metadata-driven CRM platform
 
 Usage:
   crm serve [flags]    run the platform (see crm serve -h)
+  crm bench [flags]    load a lead-like object and measure the REST API against the store (see crm bench -h)
 
 Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL.
 `
@@ -35,6 +38,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:], os.Stdout, os.Stderr)
+	case "bench":
+		err = benchCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -105,5 +110,32 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log.Info("stopped cleanly")
+	return nil
+}
+
+func benchCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg bench.Config
+	fs.IntVar(&cfg.Records, "records", 100_000, "records to load before measuring")
+	fs.IntVar(&cfg.Clients, "clients", 2, "concurrent clients")
+	fs.IntVar(&cfg.Ops, "ops", 2000, "operations per measured kind")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	rep, err := bench.Run(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	bench.WriteTable(stdout, rep)
 	return nil
 }

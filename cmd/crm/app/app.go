@@ -42,6 +42,10 @@ type Config struct {
 	HTTP httpx.Config
 	// Identity tunes sign-in and sessions.
 	Identity identity.Config
+	// RateLimit is the sustained requests per second allowed per credential
+	// (default 50) and RateBurst its burst (default 100).
+	RateLimit float64
+	RateBurst int
 	// Records tunes the record service (its CursorKey is filled in from
 	// the store's platform secret when empty).
 	Records records.Config
@@ -81,6 +85,8 @@ type App struct {
 	Meta     *metadata.Service
 	Records  *records.Service
 	Server   *httpx.Server
+	// Provisioners prepare a new tenant's data, in order.
+	Provisioners []identity.Provisioner
 	Metrics  *metrics.Registry
 }
 
@@ -142,12 +148,13 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	keeper := idempotency.New(a.Store, idempotency.Config{})
+	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
 	api := a.Server.API()
 	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
-		Provisioners: []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision}})
+		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
 	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper})
 	return nil
 }
@@ -200,7 +207,7 @@ func (a *App) EnsureDemo(ctx context.Context) (string, error) {
 	if errs.KindOf(err) != errs.NotFound {
 		return "", err
 	}
-	out, err := a.Identity.Onboard(ctx, Demo.Tenant, identity.NewUser{Email: Demo.Email, Password: Demo.Password, Name: "Demo Admin"})
+	out, err := a.Identity.Onboard(ctx, Demo.Tenant, identity.NewUser{Email: Demo.Email, Password: Demo.Password, Name: "Demo Admin"}, a.Provisioners...)
 	if err != nil {
 		return "", fmt.Errorf("seed the demo tenant: %w", err)
 	}
