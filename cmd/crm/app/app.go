@@ -87,7 +87,7 @@ type App struct {
 	Server   *httpx.Server
 	// Provisioners prepare a new tenant's data, in order.
 	Provisioners []identity.Provisioner
-	Metrics  *metrics.Registry
+	Metrics      *metrics.Registry
 }
 
 // New opens the store and builds the platform. Close releases it.

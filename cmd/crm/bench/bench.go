@@ -91,7 +91,7 @@ func leadBody(r *rand.Rand, i int) map[string]any {
 		"source": sources[r.IntN(len(sources))], "stage": stages[r.IntN(len(stages))], "score": r.IntN(101),
 		"amount": float64(r.IntN(1_000_000)) / 100, "region": regions[r.IntN(len(regions))], "converted": r.IntN(10) == 0,
 		"lastActivityAt": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(300*24*3600)) * time.Second).Format("2006-01-02T15:04:05.000Z"),
-		"notes": "Met at the fair; wants a demo of the pipeline reports.",
+		"notes":          "Met at the fair; wants a demo of the pipeline reports.",
 	}
 }
 
