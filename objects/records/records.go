@@ -197,3 +197,20 @@ func ParseETag(v string) (version int64, ok bool, err error) {
 	}
 	return version, true, nil
 }
+
+// Transactional reports whether Atomically can make several writes all or
+// nothing on this deployment's store.
+func (s *Service) Transactional() bool { return s.st.Capabilities().Transactions }
+
+// Atomically runs fn in one store transaction of the caller's tenant: every
+// record call made with fn's context takes effect together or not at all.
+func (s *Service) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	if !s.Transactional() {
+		return store.ErrNoTransactions
+	}
+	return s.st.Tx(ctx, p.TenantID, fn)
+}

@@ -40,6 +40,7 @@ func Mount(api fiber.Router, d Deps) {
 	api.Delete("/objects/:apiName", h.metadataWriter, h.deleteObject)
 	api.Get("/objects/:apiName/history", h.objectHistory)
 
+	api.Post("/composite", h.composite)
 	api.Post("/records/:object/bulk", h.bulk)
 	api.Post("/records/:object/aggregate", h.aggregate)
 	api.Post("/records/:object", h.create)
