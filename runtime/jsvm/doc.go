@@ -1,0 +1,77 @@
+// Package jsvm owns the JavaScript sandbox in which consultants' hooks run:
+// compiling scripts (Compile, Cache), running one event of a script against
+// one record (Engine.Run), the API that scripts see as ctx, and every limit
+// that keeps a hostile script from hurting the process or another tenant.
+//
+// It is the only package that imports github.com/dop251/goja. It imports
+// platform/errs and nothing else of the project: the record pipeline calls it
+// and hands it a Host (declared here) through which scripts read and write
+// records, so the object model never imports the JavaScript engine.
+//
+// # Isolation: a fresh runtime for every execution
+//
+// A pooled goja runtime keeps prototype changes and globals between runs, and
+// a verified reset would have to compare every built-in object after each run.
+// So every execution gets a brand-new *goja.Runtime that is used once and then
+// dropped; only the compiled *goja.Program (immutable, runtime-independent) is
+// shared, and only within one tenant (the cache key starts with the tenant).
+// Building and hardening a runtime costs tens of microseconds, most of it in
+// goja's lazy initialisation of the built-ins that we must wrap; to keep that
+// off the request path the Engine keeps a few hardened, never-used runtimes
+// ready (Config.Spare), refilled by one background goroutine. A runtime is
+// handed from that goroutine to exactly one Run and never shared.
+//
+// # Limits
+//
+// Every stop for a limit is an *errs.Error of Kind Invalid, code script.limit,
+// naming the limit in its message and in Extra["limit"]: "time", "stack",
+// "queries", "writes", "records", "log", "depth", "string", "array",
+// "regex", "json", "memory". Limit stops are uncatchable by the script: the
+// binding that detects one records it and interrupts the runtime, so a
+// try/catch around ctx.records.query cannot swallow the query limit.
+//
+// goja's vm.Interrupt is only checked between instructions, so a built-in that
+// loops or allocates natively ignores it (measured: 'x'.repeat(2**28) took 256
+// MB, new Array(3e7).fill(0) ran 14.6 s past a 10 ms interrupt, indexOf on an
+// array whose length was set to 4e9 ran for minutes). Hence:
+//
+//   - Size guards (guard_*.go): each runtime's allocating and length-iterating
+//     built-ins are replaced by wrappers that check the size a call would
+//     produce or walk before calling the original: String.prototype.repeat,
+//     padStart, padEnd, concat, replace, replaceAll (including "$`"
+//     expansion and the total of a replacer function's results), every
+//     Array.prototype method and Array.from (length of the receiver or
+//     source), Array.prototype.concat (total length), Function.prototype.apply
+//     and Reflect.apply/construct (argument count), JSON.stringify (output
+//     size, array length and nesting counted through an internal replacer) and
+//     JSON.parse (nesting). Typed arrays and ArrayBuffer, which allocate
+//     natively from a number, are removed; so are eval and the Function
+//     constructors (there is nothing of the host to reach, but code from
+//     strings defeats reading a script).
+//   - Regular expressions: goja matches with Go's linear RE2 engine when it
+//     can and falls back to the backtracking regexp2 engine otherwise, where a
+//     catastrophic pattern ignores the interrupt, and a regexp2 match timeout
+//     would silently read as "no match". RegExp.prototype.exec and test are
+//     replaced (non-writable, non-configurable) by wrappers that, whenever goja
+//     would use regexp2, first run the same match on our own regexp2 copy with
+//     a timeout equal to the time left; a timeout is the "regex" limit. Since
+//     replacing exec disables goja's fast paths, String.prototype.match,
+//     replace, split, search and matchAll all go through the wrappers.
+//   - Memory: goja has no heap limit and string concatenation in a loop (s +=
+//     s) grows without any guarded built-in. The Engine runs one watchdog
+//     goroutine, awake only while runs are active, which samples the live heap
+//     (runtime/metrics) every Config.MemorySampleInterval and interrupts every
+//     run whose heap growth since its start exceeds Limits.Memory. Heap growth
+//     is process-wide, so a run that overlaps a memory bomb may be stopped with
+//     it; the guards above keep ordinary scripts far from the budget, and the
+//     watchdog is the hard bound that keeps the process alive.
+//   - Wall time: a timer interrupts the runtime after Limits.WallTime, and the
+//     caller's context cancels the run the same way.
+//   - Re-entrance: a script's record writes re-enter the pipeline, which runs
+//     hooks again; the depth travels in the context (WithDepth, DepthOf) and a
+//     run deeper than Limits.Depth is refused before it starts, so a hook that
+//     updates its own record forever ends with the "depth" limit.
+//
+// Scripts are compiled in strict mode: assigning to the frozen API objects or
+// to an undeclared variable is an error rather than a silent no-op.
+package jsvm

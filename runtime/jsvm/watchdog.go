@@ -1,0 +1,92 @@
+package jsvm
+
+import (
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// heapMetric is the live-heap figure the watchdog samples: bytes in heap
+// objects, live or not yet swept.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+// watchdog interrupts runs whose heap growth passes their memory limit. It
+// sleeps while no run is active. See the package doc for why it exists and
+// what it cannot attribute.
+type watchdog struct {
+	interval time.Duration
+	wake     chan struct{}
+
+	mu   sync.Mutex
+	runs map[*run]int64 // run -> memory limit
+}
+
+func newWatchdog(interval time.Duration) *watchdog {
+	return &watchdog{interval: interval, wake: make(chan struct{}, 1), runs: map[*run]int64{}}
+}
+
+func readHeap(s []metrics.Sample) uint64 {
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+func (w *watchdog) add(r *run, limit int64) {
+	s := []metrics.Sample{{Name: heapMetric}}
+	r.heapBase = readHeap(s)
+	w.mu.Lock()
+	w.runs[r] = limit
+	first := len(w.runs) == 1
+	w.mu.Unlock()
+	if first {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (w *watchdog) remove(r *run) {
+	w.mu.Lock()
+	delete(w.runs, r)
+	w.mu.Unlock()
+}
+
+// loop samples while runs are active, until stop is closed.
+func (w *watchdog) loop(stop <-chan struct{}) {
+	s := []metrics.Sample{{Name: heapMetric}}
+	ticker := time.NewTicker(w.interval)
+	defer ticker.Stop()
+	for {
+		w.mu.Lock()
+		idle := len(w.runs) == 0
+		w.mu.Unlock()
+		if idle {
+			select {
+			case <-w.wake:
+			case <-stop:
+				return
+			}
+		}
+		select {
+		case <-ticker.C:
+		case <-stop:
+			return
+		}
+		heap := readHeap(s)
+		var over []*run
+		w.mu.Lock()
+		for r, limit := range w.runs {
+			if heap > r.heapBase && int64(heap-r.heapBase) > limit {
+				over = append(over, r)
+			}
+		}
+		w.mu.Unlock()
+		for _, r := range over {
+			r.stop(limitError(r.prog.name, "memory", "the heap grew by more than %d MiB while the script ran",
+				r.limits.Memory>>20))
+		}
+	}
+}
