@@ -25,8 +25,10 @@
 //	- +     (prefix)
 //
 // Limits: MaxSourceBytes of source, MaxDepth levels of nesting (also the
-// height of the tree, so no input can exhaust the stack), MaxTextBytes per
-// text result and MaxEvalTextBytes of text work per evaluation.
+// height of the tree, so no input can exhaust the stack: a chain a + b + …
+// may have at most MaxDepth operators, while AND/OR chains are flat),
+// MaxTextBytes per text result and MaxEvalTextBytes of text produced or
+// scanned per evaluation.
 //
 // # Types and numbers
 //
