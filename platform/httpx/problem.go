@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/opencrm/crm/platform/errs"
+	"github.com/opencrm/crm/platform/logx"
 )
 
 // ContentTypeProblem is the media type of every error answer (RFC 9457).
@@ -270,7 +271,7 @@ func (s *Server) writeProblem(c *fiber.Ctx, err error, requestID string) int {
 	ctx := c.UserContext()
 	log := s.log
 	if requestID != "" {
-		log = log.With("request_id", requestID)
+		log = log.With(logx.KeyRequestID, requestID)
 	}
 	if log.Enabled(ctx, o.logLevel) {
 		attrs := []any{"status", o.p.Status, "code", o.p.Code, "err", err.Error()}
@@ -311,7 +312,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	c.Set(HeaderRequestID, id)
 	status := s.writeProblem(c, err, id)
 	s.m.ObserveHTTP(methodLabel(c.Method()), routeUnmatched, status, 0)
-	s.log.Info("request", "request_id", id, "method", methodLabel(c.Method()), "route", routeUnmatched,
+	s.log.Info("request", logx.KeyRequestID, id, "method", methodLabel(c.Method()), "route", routeUnmatched,
 		"path", strings.Clone(c.Path()), "status", status, "duration_ms", 0.0)
 	return nil
 }
