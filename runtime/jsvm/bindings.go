@@ -296,6 +296,9 @@ func (r *run) fromJS(v goja.Value, path string, depth int) (any, bool, error) {
 	case goja.IsNull(v):
 		return nil, true, nil
 	}
+	if _, ok := v.(*goja.Symbol); ok {
+		return nil, false, r.valueError(path, "is a symbol, which cannot be stored")
+	}
 	obj, ok := v.(*goja.Object)
 	if !ok {
 		switch x := v.Export().(type) {

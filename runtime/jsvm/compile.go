@@ -47,7 +47,7 @@ func (p *Program) Events() []string {
 //
 //	function beforeCreate(ctx) { ctx.record.status = ctx.record.status || 'new' }
 func Compile(name, source string) (*Program, error) {
-	file, err := goja.Parse(name, source)
+	file, err := parser.ParseFile(nil, name, source, 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, compileError(name, err)
 	}
