@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/opencrm/crm/objects/imports"
 	"github.com/opencrm/crm/objects/metadata"
 	"github.com/opencrm/crm/objects/records"
 	"github.com/opencrm/crm/platform/errs"
@@ -27,6 +28,7 @@ type Deps struct {
 	Meta        *metadata.Service
 	Records     *records.Service
 	Idempotency *idempotency.Keeper
+	Imports     *imports.Service
 }
 
 type handlers struct{ Deps }
@@ -42,6 +44,9 @@ func Mount(api fiber.Router, d Deps) {
 
 	api.Post("/composite", h.composite)
 	api.Post("/records/:object/bulk", h.bulk)
+	api.Post("/records/:object/import", h.startImport)
+	api.Get("/records/:object/export", h.export)
+	api.Get("/imports/:id", h.getImport)
 	api.Post("/records/:object/aggregate", h.aggregate)
 	api.Post("/records/:object", h.create)
 	api.Get("/records/:object", h.list)
@@ -50,6 +55,7 @@ func Mount(api fiber.Router, d Deps) {
 	api.Delete("/records/:object/:id", h.remove)
 	api.Post("/records/:object/:id/restore", h.restore)
 	api.Get("/records/:object/:id/history", h.history)
+	api.Get("/records/:object/:id/related/:child", h.related) // related lists: related.go
 }
 
 // metadataWriter lets only admins change metadata until studio permissions

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/opencrm/crm/objects/imports"
 	"github.com/opencrm/crm/objects/metadata"
 	"github.com/opencrm/crm/objects/records"
 	objrest "github.com/opencrm/crm/objects/rest"
@@ -84,6 +85,7 @@ type App struct {
 	Identity *identity.Service
 	Meta     *metadata.Service
 	Records  *records.Service
+	Imports  *imports.Service
 	Server   *httpx.Server
 	// Provisioners prepare a new tenant's data, in order.
 	Provisioners []identity.Provisioner
@@ -148,14 +150,15 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	keeper := idempotency.New(a.Store, idempotency.Config{})
-	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision}
+	a.Imports = imports.New(a.Store, a.Meta, a.Records)
+	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
 	api := a.Server.API()
 	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
 		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
-	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper})
+	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports})
 	return nil
 }
 
@@ -190,8 +193,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return a.Server.Serve(ctx, ln)
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close stops background work and releases the store.
+func (a *App) Close() error {
+	a.Imports.Close()
+	return a.Store.Close()
+}
 
 // Demo names the demo tenant and its admin's sign-in.
 var Demo = struct{ Tenant, Email, Password string }{"demo", "admin@demo.test", "demo-password"}
