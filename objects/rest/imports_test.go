@@ -11,10 +11,10 @@ import (
 func TestImportExportAPI(t *testing.T) {
 	env := setup(t)
 	type job struct {
-		ID, Status                         string
+		ID, Status                        string
 		Rows, Processed, Created, Updated int
-		Failed                             int
-		Errors                             []struct {
+		Failed                            int
+		Errors                            []struct {
 			Row  int
 			Code string
 		}
