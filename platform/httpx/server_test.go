@@ -86,6 +86,12 @@ type env struct {
 // 127.0.0.1:0 until the test ends.
 func newEnv(t *testing.T, cfg httpx.Config, mount func(s *httpx.Server)) *env {
 	t.Helper()
+	return newEnvTB(t, cfg, mount)
+}
+
+// newEnvTB is newEnv for tests and benchmarks.
+func newEnvTB(t testing.TB, cfg httpx.Config, mount func(s *httpx.Server)) *env {
+	t.Helper()
 	logs := &logBuffer{}
 	m := metrics.New()
 	srv := httpx.New(cfg, logx.New(logs, slog.LevelDebug), m)
