@@ -11,8 +11,9 @@
 // every Config.RefreshInterval, so a change made on another node is seen
 // within that interval.
 //
-// It imports objects/schema, platform/store, platform/errs; never the HTTP
-// edge or the record service.
+// It imports objects/schema, objects/formula and objects/query (to check
+// and compile the expressions a definition carries: expressions.go),
+// platform/store, platform/errs; never the HTTP edge or the record service.
 package metadata
 
 import (

@@ -64,6 +64,9 @@ func (s *Service) Put(ctx context.Context, tenant, apiName string, raw []byte, o
 	if err := obj.CheckReferences(resolver{objects: snap.objects, next: obj}); err != nil {
 		return nil, Plan{}, err
 	}
+	if err := CheckExpressions(obj, resolver{objects: snap.objects, next: obj}); err != nil { // formulas, rules, roll-up filters: expressions.go
+		return nil, Plan{}, err
+	}
 	old := snap.objects[apiName]
 	plan := Plan{Created: old == nil}
 	if old != nil {

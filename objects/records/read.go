@@ -16,6 +16,7 @@ import (
 // caller may not read are absent.
 func (s *Service) render(c *call, stored store.Doc) *Record {
 	data := c.obj.Render(stored)
+	s.addFormulas(c.obj, stored, data) // formula fields are computed on read: computed.go
 	for name := range data {
 		if !c.readable(name) {
 			delete(data, name)
@@ -83,11 +84,19 @@ func (s *Service) List(ctx context.Context, object string, opt ListOptions) (*Pa
 	if err != nil {
 		return nil, err
 	}
+	return s.list(ctx, c, opt, nil)
+}
+
+// list is List with an extra filter that the caller did not write (the
+// parent of a related list: related.go); cursors are bound to it too.
+func (s *Service) list(ctx context.Context, c *call, opt ListOptions, extra store.Filter) (*Page, error) {
+	object := c.obj.APIName
 	res := resolverFor(c)
 	filter, err := query.ParseFilter(opt.Filter, res)
 	if err != nil {
 		return nil, err
 	}
+	filter = and(filter, extra)
 	sort, err := query.ParseSort(opt.Sort, res)
 	if err != nil {
 		return nil, err
@@ -122,7 +131,7 @@ func (s *Service) List(ctx context.Context, object string, opt ListOptions) (*Pa
 	if err := s.checkServed(ctx, c, filter, sort); err != nil {
 		return nil, err
 	}
-	q := store.Query{Filter: and(filter, visible), Sort: sort, Limit: limit, After: after, Fields: storeFields(fields)}
+	q := store.Query{Filter: and(filter, visible), Sort: sort, Limit: limit, After: after, Fields: s.storedFields(c, fields)}
 	page, err := s.st.Find(ctx, c.tenant, c.obj.APIName, q)
 	if err != nil {
 		if errors.Is(err, store.ErrBadCursor) {
@@ -180,7 +189,7 @@ func (s *Service) projection(c *call, src string) ([]string, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, nil
 	}
-	return query.ParseFields(src, resolverFor(c))
+	return query.ParseFields(src, projectionResolver{c}) // formula fields too: computed.go
 }
 
 func storeFields(fields []string) []string {

@@ -110,6 +110,7 @@ type Service struct {
 	cursors query.Cursors
 	counts  *countCache
 	purges  *purgeClock
+	exprs   *exprCache // compiled formulas and rules per object version: computed.go
 }
 
 // Option configures a Service.
@@ -128,7 +129,8 @@ func New(st store.Store, meta *metadata.Service, users Users, cfg Config, opts .
 	}
 	cfg = cfg.withDefaults()
 	s := &Service{st: st, meta: meta, users: users, guard: OpenGuard{}, cfg: cfg,
-		cursors: query.Cursors{Key: cfg.CursorKey}, counts: newCountCache(cfg.Now), purges: newPurgeClock()}
+		cursors: query.Cursors{Key: cfg.CursorKey}, counts: newCountCache(cfg.Now), purges: newPurgeClock(),
+		exprs: newExprCache()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -142,7 +144,8 @@ func (s *Service) Provision(ctx context.Context, tenant string) error {
 		idx  []store.Index
 	}{
 		{recycleColl, []store.Index{{Name: "object_deleted", Keys: []store.IndexKey{{Field: "object"}, {Field: "deletedAt", Desc: true}}},
-			{Name: "deleted", Keys: []store.IndexKey{{Field: "deletedAt"}}}}},
+			{Name: "deleted", Keys: []store.IndexKey{{Field: "deletedAt"}}},
+			{Name: "cascade", Keys: []store.IndexKey{{Field: "cascadeOf"}}}}}, // master-detail cascades: cascade.go
 		{historyColl, []store.Index{{Name: "record_at", Keys: []store.IndexKey{{Field: "record"}, {Field: "at", Desc: true}}}}},
 	} {
 		if err := s.st.EnsureCollection(ctx, tenant, c.name); err != nil {

@@ -142,12 +142,18 @@ func (s *Service) create(ctx context.Context, c *call, input map[string]any) (*R
 	} else if err := s.checkOwner(ctx, c, owner); err != nil {
 		return nil, err
 	}
+	if err := s.beforeStore(c, stored, true); err != nil { // roll-ups, validation rules: computed.go
+		return nil, err
+	}
 	if err := s.autonumbers(ctx, c, stored); err != nil {
 		return nil, err
 	}
 	saved, err := s.st.Insert(ctx, c.tenant, c.obj.APIName, dropNils(stored))
 	if err != nil {
 		return nil, s.writeErr(c, err)
+	}
+	if err := s.afterStore(ctx, c, nil, saved); err != nil { // masters' roll-ups: rollup.go
+		return nil, err
 	}
 	out := s.render(c, saved)
 	after := &Event{Op: OpCreate, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: out.Data, Depth: d}
@@ -268,6 +274,9 @@ func (s *Service) update(ctx context.Context, c *call, recID string, patch map[s
 			stored[k] = val
 		}
 		stored["updatedAt"], stored["updatedBy"] = s.stamp(), c.p.UserID
+		if err := s.beforeStore(c, stored, false); err != nil { // validation rules: computed.go
+			return nil, err
+		}
 		saved, err := s.st.Update(ctx, c.tenant, c.obj.APIName, dropNils(stored), oldVersion)
 		if errors.Is(err, store.ErrVersionConflict) && ifMatch == 0 && attempt < 3 {
 			continue
@@ -276,6 +285,9 @@ func (s *Service) update(ctx context.Context, c *call, recID string, patch map[s
 			return nil, s.writeErr(c, err)
 		}
 		if err := s.recordHistory(ctx, c, old, saved); err != nil {
+			return nil, err
+		}
+		if err := s.afterStore(ctx, c, old, saved); err != nil { // masters' roll-ups: rollup.go
 			return nil, err
 		}
 		out := s.render(c, saved)
@@ -327,6 +339,9 @@ func (s *Service) delete(ctx context.Context, c *call, recID string, ifMatch int
 	if err := s.runBefore(ctx, ev); err != nil {
 		return err
 	}
+	if err := s.cascadeDelete(ctx, c, recID, d); err != nil { // details first: cascade.go
+		return err
+	}
 	bin := store.Doc{"id": binID(c.obj.APIName, recID), "object": c.obj.APIName, "record": old,
 		"deletedAt": s.stamp(), "deletedBy": c.p.UserID}
 	err = s.atomically(ctx, c.tenant, func(ctx context.Context) error {
@@ -347,6 +362,9 @@ func (s *Service) delete(ctx context.Context, c *call, recID string, ifMatch int
 	})
 	if err != nil {
 		return s.writeErr(c, err)
+	}
+	if err := s.afterStore(ctx, c, old, nil); err != nil { // masters' roll-ups: rollup.go
+		return err
 	}
 	s.purgeExpired(ctx, c.tenant)
 	return s.runAfter(ctx, &Event{Op: OpDelete, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: oldAPI, Old: oldAPI, Depth: d})
@@ -376,6 +394,9 @@ func (s *Service) Restore(ctx context.Context, object, recID string) (*Record, e
 	if !s.mayChange(ctx, c, rec, ActUpdate) {
 		return nil, errs.New(errs.NotFound, "record.not_in_recycle_bin", "no deleted %s with this id in the recycle bin", c.obj.APIName)
 	}
+	if err := s.checkMasters(ctx, c, rec); err != nil { // a detail needs its master: cascade.go
+		return nil, err
+	}
 	delete(rec, "version")
 	rec["updatedAt"], rec["updatedBy"] = s.stamp(), c.p.UserID
 	var saved store.Doc
@@ -388,6 +409,12 @@ func (s *Service) Restore(ctx context.Context, object, recID string) (*Record, e
 	})
 	if err != nil {
 		return nil, s.writeErr(c, err)
+	}
+	if err := s.afterRestore(ctx, c, saved, d); err != nil { // details, roll-ups: cascade.go
+		return nil, err
+	}
+	if doc, err := s.st.Get(ctx, c.tenant, c.obj.APIName, recID, nil); err == nil {
+		saved = doc // with its recomputed roll-ups
 	}
 	out := s.render(c, saved)
 	return out, s.runAfter(ctx, &Event{Op: OpRestore, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: out.Data, Depth: d})

@@ -117,6 +117,9 @@ func Diff(old, new *Object) Changes {
 	if old.Sharing != new.Sharing {
 		add(Change{Op: "changed", What: "sharing", Message: "sharing changed from " + string(old.Sharing) + " to " + string(new.Sharing)})
 	}
+	if !reflect.DeepEqual(old.Rules, new.Rules) { // validation rules (rules.go): safe, they apply to later saves
+		add(Change{Op: "changed", What: "rules", Message: "validation rules changed"})
+	}
 	for _, nf := range new.Fields {
 		of, ok := old.byName[nf.Name]
 		if !ok || of.System {

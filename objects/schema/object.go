@@ -47,6 +47,9 @@ type Object struct {
 	// Required lists the required custom fields in definition order
 	// (master-detail fields are always required).
 	Required []string
+	// Rules are the validation rules (x-crm-rules) in definition order,
+	// inactive ones included; see rules.go.
+	Rules []Rule
 	// Raw is the definition as submitted.
 	Raw json.RawMessage
 
@@ -137,6 +140,7 @@ func Parse(apiName string, raw []byte) (*Object, error) {
 		}
 	}
 	problems = append(problems, o.checkRequired(top)...)
+	problems = append(problems, o.parseRules(top)...) // validation rules: rules.go
 	if len(problems) > 0 {
 		return nil, invalid(problems)
 	}
