@@ -1,8 +1,6 @@
 package openapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,21 +62,21 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// obj is a JSON object of the document. encoding/json writes map members
-// in key order, which is what makes the output deterministic.
+// obj is a JSON object of the document. The encoder writes its members in
+// key order, which is what makes the output deterministic.
 type obj = map[string]any
 
-// document fixes the order of the top-level members; everything below is
-// in key order.
+// document holds the top-level members, written in this order; everything
+// below is in key order.
 type document struct {
-	OpenAPI           string `json:"openapi"`
-	Info              obj    `json:"info"`
-	JSONSchemaDialect string `json:"jsonSchemaDialect"`
-	Servers           []obj  `json:"servers"`
-	Security          []obj  `json:"security"`
-	Tags              []obj  `json:"tags"`
-	Paths             obj    `json:"paths"`
-	Components        obj    `json:"components"`
+	OpenAPI           string
+	Info              obj
+	JSONSchemaDialect string
+	Servers           []obj
+	Security          []obj
+	Tags              []obj
+	Paths             obj
+	Components        obj
 }
 
 // gen holds the document while it is built.
@@ -151,14 +149,20 @@ func Generate(in Input) ([]byte, error) {
 			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": bearerDescription}},
 		},
 	}
-	var buf bytes.Buffer
-	buf.Grow(16<<10 + 24<<10*len(g.objects))
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return nil, errs.Wrap(err, errs.Internal, "openapi.encode", "openapi: the document does not encode")
+	e := &encoder{buf: make([]byte, 0, 16<<10+24<<10*len(g.objects))}
+	e.member(true, "openapi", doc.OpenAPI)
+	e.member(false, "info", doc.Info)
+	e.member(false, "jsonSchemaDialect", doc.JSONSchemaDialect)
+	e.member(false, "servers", doc.Servers)
+	e.member(false, "security", doc.Security)
+	e.member(false, "tags", doc.Tags)
+	e.member(false, "paths", doc.Paths)
+	e.member(false, "components", doc.Components)
+	e.buf = append(e.buf, '}')
+	if e.err != nil {
+		return nil, errs.Wrap(e.err, errs.Internal, "openapi.encode", "openapi: the document does not encode")
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return e.buf, nil
 }
 
 const infoDescription = "The API of this tenant's objects as they are now. Every record route exists once per object " +
@@ -259,6 +263,8 @@ func (g *gen) commonParameters() obj {
 		"Limit": obj{"name": "limit", "in": "query", "required": false,
 			"description": "The page size.",
 			"schema":      obj{"type": "integer", "minimum": 1, "maximum": g.lim.MaxPageSize, "default": g.lim.DefaultPageSize}},
+		"Filter": obj{"name": "filter", "in": "query", "required": false, "description": filterLanguage,
+			"schema": obj{"type": "string"}},
 		"Cursor": obj{"name": "cursor", "in": "query", "required": false,
 			"description": "The nextCursor of the previous page, with the same filter and sort. Keyset cursors: a page is stable under concurrent inserts.",
 			"schema":      obj{"type": "string"}},

@@ -17,7 +17,11 @@ func (g *gen) object(o *schema.Object) {
 }
 
 func tagDescription(o *schema.Object) string {
-	d := o.PluralLabel + " (object `" + o.APIName + "`, sharing " + string(o.Sharing) + ")."
+	plural := o.PluralLabel
+	if plural == "" {
+		plural = o.APIName
+	}
+	d := plural + " (object `" + o.APIName + "`, sharing " + string(o.Sharing) + ")."
 	if o.Description != "" {
 		d += " " + o.Description
 	}
@@ -169,13 +173,14 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 		plural = label
 	}
 
-	listParams := append([]any{g.filterParam(o, fields), g.sortParam(fields), ref("parameters", "Limit"), ref("parameters", "Cursor")}, readParams...)
+	listParams := append([]any{ref("parameters", "Filter"), g.sortParam(fields), ref("parameters", "Limit"), ref("parameters", "Cursor")}, readParams...)
 	g.paths[base] = obj{
 		"get": obj{"operationId": "list" + n.Plural, "tags": tags, "summary": "List " + plural,
-			"description": "Lists the " + plural + " the caller may see, one page at a time, in a stable keyset order.",
-			"parameters":  listParams,
-			"responses":   responses(obj{"200": obj{"description": "A page of " + plural + ".", "content": jsonContent(schemaRef(n.Base + "List"))}}, authed(400, 404)...)},
-		"post": obj{"operationId": "create" + n.Base, "tags": tags, "summary": "Create a " + label,
+			"description": "Lists the " + plural + " the caller may see, one page at a time, in a stable keyset order. " +
+				"Fields to filter by: " + joinNames(names(fields, nil)) + ".",
+			"parameters": listParams,
+			"responses":  responses(obj{"200": obj{"description": "A page of " + plural + ".", "content": jsonContent(schemaRef(n.Base + "List"))}}, authed(400, 404)...)},
+		"post": obj{"operationId": "create" + n.Base, "tags": tags, "summary": "Create " + article(label),
 			"parameters":  []any{ref("parameters", "IdempotencyKey")},
 			"requestBody": obj{"required": true, "content": jsonContent(schemaRef(n.Base + "Input"))},
 			"responses": responses(obj{"201": obj{"description": "Created.", "content": jsonContent(one),
@@ -184,10 +189,10 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 	}
 	g.paths[base+"/{id}"] = obj{
 		"parameters": idParam,
-		"get": obj{"operationId": "get" + n.Base, "tags": tags, "summary": "Read a " + label,
+		"get": obj{"operationId": "get" + n.Base, "tags": tags, "summary": "Read " + article(label),
 			"parameters": readParams,
 			"responses":  responses(obj{"200": obj{"description": "The record.", "content": jsonContent(one), "headers": etag}}, authed(400, 404)...)},
-		"patch": obj{"operationId": "update" + n.Base, "tags": tags, "summary": "Update a " + label,
+		"patch": obj{"operationId": "update" + n.Base, "tags": tags, "summary": "Update " + article(label),
 			"description": "Applies a JSON merge patch. With If-Match the update happens only if the record is still at that version.",
 			"parameters":  []any{ref("parameters", "IfMatch")},
 			"requestBody": obj{"required": true, "content": obj{
@@ -195,20 +200,20 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 				"application/merge-patch+json": obj{"schema": schemaRef(n.Base + "Patch")}}},
 			"responses": responses(obj{"200": obj{"description": "The updated record.", "content": jsonContent(one), "headers": etag}},
 				authed(400, 404, 409, 412, 413, 422)...)},
-		"delete": obj{"operationId": "delete" + n.Base, "tags": tags, "summary": "Delete a " + label,
+		"delete": obj{"operationId": "delete" + n.Base, "tags": tags, "summary": "Delete " + article(label),
 			"description": "Moves the record to the recycle bin, from which it can be restored.",
 			"parameters":  []any{ref("parameters", "IfMatch")},
 			"responses":   responses(obj{"204": obj{"description": "Deleted."}}, authed(400, 404, 412, 422)...)},
 	}
 	g.paths[base+"/{id}/restore"] = obj{
 		"parameters": idParam,
-		"post": obj{"operationId": "restore" + n.Base, "tags": tags, "summary": "Restore a deleted " + label,
+		"post": obj{"operationId": "restore" + n.Base, "tags": tags, "summary": "Restore " + article("deleted "+label),
 			"responses": responses(obj{"200": obj{"description": "The restored record.", "content": jsonContent(one), "headers": etag}},
 				authed(404, 409, 422)...)},
 	}
 	g.paths[base+"/{id}/history"] = obj{
 		"parameters": idParam,
-		"get": obj{"operationId": "get" + n.Base + "History", "tags": tags, "summary": "Field history of a " + label,
+		"get": obj{"operationId": "get" + n.Base + "History", "tags": tags, "summary": "Field history of " + article(label),
 			"description": "Who changed the record's tracked fields, newest first.",
 			"responses":   responses(obj{"200": obj{"description": "The changes.", "content": jsonContent(schemaRef("FieldChangeList"))}}, authed(404)...)},
 	}
@@ -253,12 +258,6 @@ const filterLanguage = "A filter in the SOQL-like filter language (keywords are 
 	"(score >= 50 OR source IN ('web','seo'))`. An unknown field, a type mismatch or a syntax error is 400 " +
 	"naming the position."
 
-func (g *gen) filterParam(o *schema.Object, fields []*schema.Field) obj {
-	return obj{"name": "filter", "in": "query", "required": false,
-		"description": filterLanguage + " Fields of " + o.APIName + ": " + joinNames(names(fields, nil)) + ".",
-		"schema":      obj{"type": "string"}}
-}
-
 func (g *gen) sortParam(fields []*schema.Field) obj {
 	var keys []any
 	for _, f := range fields {
@@ -287,4 +286,12 @@ func (g *gen) expandParam(o *schema.Object, fields []*schema.Field) obj {
 	return obj{"name": "expand", "in": "query", "required": false, "style": "form", "explode": false,
 		"description": "Lookup fields whose target record is inlined in place of its id, one level deep. A target the caller may not see stays an id.",
 		"schema":      obj{"type": "array", "items": obj{"type": "string", "enum": list}}}
+}
+
+// article puts "a" or "an" before a noun, by its first letter.
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }
