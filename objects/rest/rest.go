@@ -41,6 +41,7 @@ func Mount(api fiber.Router, d Deps) {
 	api.Get("/objects/:apiName", h.getObject)
 	api.Delete("/objects/:apiName", h.metadataWriter, h.deleteObject)
 	api.Get("/objects/:apiName/history", h.objectHistory)
+	h.mountViews(api)
 
 	api.Post("/composite", h.composite)
 	api.Post("/records/:object/bulk", h.bulk)
