@@ -10,7 +10,7 @@ func TestViewsAPI(t *testing.T) {
 	env := setup(t)
 	for _, s := range []testenv.Scenario{
 		{Name: "a layout is stored", As: "admin", Method: "PUT", URL: "/api/v1/objects/invoice/layouts/main",
-			Body: `{"name":"main","object":"invoice","sections":[{"label":"Billing","columns":2,"items":[{"field":"amount"},{"field":"status"},{"field":"account"}]}]}`,
+			Body:   `{"name":"main","object":"invoice","sections":[{"label":"Billing","columns":2,"items":[{"field":"amount"},{"field":"status"},{"field":"account"}]}]}`,
 			Status: 201, Contains: []string{`"kind":"layout"`, `"Billing"`}},
 		{Name: "a layout is replaced", As: "admin", Method: "PUT", URL: "/api/v1/objects/invoice/layouts/main",
 			Body: `{"name":"main","object":"invoice","sections":[{"label":"All","items":[{"field":"amount"},{"field":"email"}]}]}`, Status: 200},
