@@ -281,8 +281,8 @@ function beforeCreate(ctx) {
 	}
 	want := map[string]any{
 		"score": 10 + 20 + 2.5 + 1, "text": "a-z-3", "tagged": "a|b1",
-		"json":  map[string]any{"d": "1970-01-01T00:00:00.000Z", "r": []any{int64(1), map[string]any{"x": int64(2)}}},
-		"iso":   "2026-02-03T04:05:06.000Z", "re": "ACME", "named": "03", "split": []any{"a", "b", "c"},
+		"json": map[string]any{"d": "1970-01-01T00:00:00.000Z", "r": []any{int64(1), map[string]any{"x": int64(2)}}},
+		"iso":  "2026-02-03T04:05:06.000Z", "re": "ACME", "named": "03", "split": []any{"a", "b", "c"},
 		"all": []any{"1", "22", "333"}, "sorted": "3210", "flat": int64(6), "opt": "default",
 		"gen": []any{int64(1), int64(2)}, "padded": "007abab", "asyncOk": "object",
 	}

@@ -248,6 +248,16 @@ func (r *run) stop(err error) {
 	r.vm.Interrupt(err)
 }
 
+// override replaces the reason to stop by a more precise one and unwinds
+// the script.
+func (r *run) override(err error) {
+	r.mu.Lock()
+	r.stopErr = err
+	r.mu.Unlock()
+	r.vm.Interrupt(err)
+	panic(&goja.InterruptedError{})
+}
+
 func (r *run) stopped() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

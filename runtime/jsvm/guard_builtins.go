@@ -184,22 +184,27 @@ func (sb *sandbox) guardArrays() {
 }
 
 // checkFlat counts what flat(depth) would produce, visiting each nested
-// array as flat does, and stops at the array limit (cycles included).
+// array as flat does, and stops at the array limit or when arrays nest
+// deeper than the JSON depth limit (a cycle does both).
 func (sb *sandbox) checkFlat(v goja.Value, depth float64) {
 	var count int64
 	var walk func(v goja.Value, depth float64)
+	level := 0
 	walk = func(v goja.Value, depth float64) {
+		level++
+		defer func() { level-- }()
+		if level > sb.st.limits.JSONDepth {
+			sb.st.limit("array", "Array.prototype.flat on arrays nested deeper than %d", sb.st.limits.JSONDepth)
+		}
 		n := sb.lengthOf(v)
-		sb.checkArray(count+n, "Array.prototype.flat result")
+		count += n
+		sb.checkArray(count, "Array.prototype.flat result")
 		o := v.ToObject(sb.vm)
 		for i := int64(0); i < n; i++ {
 			e := o.Get(strconv.FormatInt(i, 10))
 			if eo, ok := e.(*goja.Object); ok && depth >= 1 && eo.ClassName() == "Array" {
 				walk(eo, depth-1)
-				continue
 			}
-			count++
-			sb.checkArray(count, "Array.prototype.flat result")
 		}
 	}
 	walk(v, depth)

@@ -10,6 +10,10 @@ type sandbox struct {
 	st     *run // set by Run before any script code runs
 	freeze goja.Callable
 	rx     map[string]*rxInfo // regular expressions seen by this run
+
+	lastInput   goja.Value // the last regular-expression subject, and its runes
+	lastUnicode bool
+	lastRunes   []rune
 }
 
 // removedGlobals allocate natively from a number (typed arrays, buffers),
