@@ -17,6 +17,7 @@ import (
 
 	"github.com/opencrm/crm/cmd/crm/app"
 	"github.com/opencrm/crm/cmd/crm/bench"
+	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/logx"
 )
 
@@ -24,6 +25,8 @@ const usage = `crm — the metadata-driven CRM platform
 
 Usage:
   crm serve [flags]    run the platform (see crm serve -h)
+  crm metadata pull --tenant NAME DIR    write a tenant's metadata as JSON files
+  crm metadata push --tenant NAME DIR    apply such files to a tenant (checked first)
   crm bench [flags]    load a lead-like object and measure the REST API against the store (see crm bench -h)
 
 Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL.
@@ -40,6 +43,8 @@ func main() {
 		err = serve(os.Args[2:], os.Stdout, os.Stderr)
 	case "bench":
 		err = benchCmd(os.Args[2:], os.Stdout, os.Stderr)
+	case "metadata":
+		err = metadataCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -48,8 +53,22 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "crm: %v\n", err)
+		report(os.Stderr, err)
 		os.Exit(1)
+	}
+}
+
+// report prints an error for a person: a domain error's message and field
+// details, anything else as it is.
+func report(w io.Writer, err error) {
+	e := errs.As(err)
+	if e == nil || e.Kind == errs.Internal {
+		fmt.Fprintf(w, "crm: %v\n", err)
+		return
+	}
+	fmt.Fprintf(w, "crm: %s\n", e.Message)
+	for _, f := range e.Fields {
+		fmt.Fprintf(w, "  %s: %s\n", f.Field, f.Message)
 	}
 }
 
@@ -137,5 +156,56 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	bench.WriteTable(stdout, rep)
+	return nil
+}
+
+func metadataCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) < 1 || (args[0] != "pull" && args[0] != "push") {
+		return fmt.Errorf("usage: crm metadata pull|push --tenant NAME DIR")
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("metadata "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	fs.StringVar(&cfg.DataDir, "data", env("CRM_DATA", "./data"), "directory of the embedded store (CRM_DATA)")
+	fs.StringVar(&cfg.Store, "store", env("CRM_STORE", "sqlite"), "'sqlite' or a mongodb:// URI (CRM_STORE)")
+	tenantName := fs.String("tenant", "", "tenant name (required)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *tenantName == "" || fs.NArg() != 1 {
+		return fmt.Errorf("usage: crm metadata %s --tenant NAME DIR", verb)
+	}
+	dir := fs.Arg(0)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	a, err := app.New(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	t, err := a.Tenants.ByName(ctx, *tenantName)
+	if err != nil {
+		return err
+	}
+	if verb == "pull" {
+		n, err := a.Meta.Pull(ctx, t.ID, dir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "pulled %d files of tenant %s into %s\n", n, t.Name, dir)
+		return nil
+	}
+	rep, err := a.Meta.Push(ctx, t.ID, dir, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pushed %s into tenant %s: %d objects and %d views changed\n", dir, t.Name, len(rep.Objects), len(rep.Views))
+	for _, o := range rep.Objects {
+		fmt.Fprintf(stdout, "  object %s\n", o)
+	}
+	for _, v := range rep.Views {
+		fmt.Fprintf(stdout, "  %s\n", v)
+	}
 	return nil
 }
