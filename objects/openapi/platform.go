@@ -185,7 +185,8 @@ func (g *gen) metadataSchemas() {
 	g.schemas["ObjectVersionList"] = obj{"type": "object", "required": []any{"items"},
 		"properties": obj{"items": obj{"type": []any{"array", "null"}, "items": schemaRef("ObjectVersion")}}}
 	g.schemas["OpenApiDocument"] = obj{"type": "object", "required": []any{"openapi", "info", "paths"},
-		"properties": obj{"openapi": obj{"const": Version}}, "additionalProperties": true}
+		"properties":           obj{"openapi": obj{"const": Version}, "info": obj{"type": "object"}, "paths": obj{"type": "object"}},
+		"additionalProperties": true}
 }
 
 func (g *gen) identitySchemas() {

@@ -85,7 +85,8 @@ func (g *gen) recordSchemas(o *schema.Object, n objectNames, fields []*schema.Fi
 		ops = []any{"create", "update", "delete"}
 		ext["description"] = "The unique field that identifies records in an upsert; this object has none, so it cannot be upserted."
 	}
-	withID := obj{"properties": obj{"records": obj{"items": obj{"required": []any{"id"}}}}}
+	withID := obj{"properties": obj{"records": obj{"items": obj{"required": []any{"id"},
+		"properties": obj{"id": obj{"type": "string"}}}}}}
 	g.schemas[n.Base+"BulkRequest"] = obj{"type": "object", "required": []any{"operation", "records"},
 		"properties": obj{
 			"operation":       obj{"type": "string", "enum": ops},
@@ -99,7 +100,8 @@ func (g *gen) recordSchemas(o *schema.Object, n objectNames, fields []*schema.Fi
 				"then": obj{"properties": obj{"records": obj{"items": schemaRef(n.Base + "Input")}}}},
 			obj{"if": obj{"properties": obj{"operation": obj{"const": "update"}}}, "then": withID},
 			obj{"if": obj{"properties": obj{"operation": obj{"const": "delete"}}}, "then": withID},
-			obj{"if": obj{"properties": obj{"operation": obj{"const": "upsert"}}}, "then": obj{"required": []any{"externalIdField"}}},
+			obj{"if": obj{"properties": obj{"operation": obj{"const": "upsert"}}}, "then": obj{"required": []any{"externalIdField"},
+				"properties": obj{"externalIdField": obj{"type": "string"}}}},
 		}}
 	g.schemas[n.Base+"BulkResult"] = obj{"type": "object", "required": []any{"index", "status"},
 		"properties": obj{
@@ -138,7 +140,7 @@ func (g *gen) aggregateRequest(n objectNames, fields []*schema.Field) obj {
 		"properties": obj{"op": obj{"type": "string", "enum": []any{"count", "sum", "avg", "min", "max"}},
 			"field": obj{"type": "string", "enum": all, "description": "The field measured; not used by count. sum and avg need a number field."}},
 		"allOf": []any{obj{"if": obj{"properties": obj{"op": obj{"enum": []any{"sum", "avg", "min", "max"}}}, "required": []any{"op"}},
-			"then": obj{"required": []any{"field"}}}}}
+			"then": obj{"required": []any{"field"}, "properties": obj{"field": obj{"type": "string"}}}}}}
 	if len(numbers) > 0 {
 		measure["allOf"] = append(measure["allOf"].([]any), obj{
 			"if":   obj{"properties": obj{"op": obj{"enum": []any{"sum", "avg"}}}, "required": []any{"op"}},
