@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opencrm/crm/objects/metadata"
 	"github.com/opencrm/crm/objects/query"
 	"github.com/opencrm/crm/objects/schema"
 	"github.com/opencrm/crm/platform/errs"
@@ -221,30 +222,13 @@ func resolverFor(c *call) query.Resolver { return fieldResolver{c} }
 
 type fieldResolver struct{ c *call }
 
+// Stored fields only: roll-ups (stored on the record) can be filtered,
+// sorted and aggregated; formula fields cannot.
 func (r fieldResolver) Field(name string) (query.Field, bool) {
-	f, ok := r.c.obj.Field(name)
-	if !ok || f.Deleted || !r.c.readable(name) || f.TypeName == "formula" || f.TypeName == "rollup" {
+	if !r.c.readable(name) {
 		return query.Field{}, false
 	}
-	qf := query.Field{Filterable: true, Sortable: schema.Sortable(f)}
-	switch f.Kind() {
-	case schema.KindString:
-		qf.Kind = query.String
-	case schema.KindNumber:
-		qf.Kind = query.Number
-		if f.TypeName == "currency" {
-			qf.Convert = query.CurrencyConvert(f.Scale)
-		}
-	case schema.KindBool:
-		qf.Kind = query.Boolean
-	case schema.KindDate:
-		qf.Kind = query.Date
-	case schema.KindDateTime:
-		qf.Kind = query.DateTime
-	default:
-		return query.Field{}, false
-	}
-	return qf, true
+	return metadata.QueryResolver(r.c.obj).Field(name)
 }
 
 // expansions parses expand= : lookup fields the caller may read.

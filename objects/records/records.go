@@ -111,6 +111,7 @@ type Service struct {
 	counts  *countCache
 	purges  *purgeClock
 	exprs   *exprCache // compiled formulas and rules per object version: computed.go
+	flights *flights   // coalesced roll-up recomputes: rollup.go
 }
 
 // Option configures a Service.
@@ -130,7 +131,7 @@ func New(st store.Store, meta *metadata.Service, users Users, cfg Config, opts .
 	cfg = cfg.withDefaults()
 	s := &Service{st: st, meta: meta, users: users, guard: OpenGuard{}, cfg: cfg,
 		cursors: query.Cursors{Key: cfg.CursorKey}, counts: newCountCache(cfg.Now), purges: newPurgeClock(),
-		exprs: newExprCache()}
+		exprs: newExprCache(), flights: newFlights()}
 	for _, o := range opts {
 		o(s)
 	}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/opencrm/crm/objects/query"
@@ -184,9 +185,101 @@ func touches(old, saved store.Doc, fields map[string]bool) bool {
 	return false
 }
 
-// recomputeRollups recomputes every roll-up of t on one master record and
-// stores them with a version check, retrying on conflicts.
+// recomputeRollups brings the roll-ups of t on one master record up to
+// date after a detail write. Within this node the recomputes of one master
+// are coalesced: a caller waits until a recompute that started after its
+// call has finished, and one recompute serves every caller that arrived
+// while the previous one ran. So concurrent writers of one master's details
+// do not compete for its version here; writers on other nodes still do, and
+// retry (recomputeNow).
 func (s *Service) recomputeRollups(ctx context.Context, tenant string, t rollupTarget, masterID string, depth int) error {
+	key := tenant + "/" + t.master.APIName + "/" + masterID + "/" + t.fields[0].Rollup.Object
+	return s.flights.do(ctx, key, func(ctx context.Context) error { return s.recomputeNow(ctx, tenant, t, masterID, depth) })
+}
+
+// flights coalesces recomputes by key.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+// flight is the state of one key: requests are numbered; covered is the
+// highest request number that a finished recompute started after.
+type flight struct {
+	requested, covered int64
+	running            bool
+	waiters            int
+	done               chan struct{} // closed when the running recompute ends
+}
+
+func newFlights() *flights { return &flights{m: map[string]*flight{}} }
+
+// heldKeys is the context key of the flights a call chain is running, so
+// that a chain of roll-ups that comes back to a master it is recomputing
+// (records that are each other's masters) runs instead of waiting for
+// itself.
+type heldKeys struct{}
+
+type held struct {
+	key  string
+	next *held
+}
+
+func (fs *flights) do(ctx context.Context, key string, fn func(context.Context) error) error {
+	for h, _ := ctx.Value(heldKeys{}).(*held); h != nil; h = h.next {
+		if h.key == key {
+			return fn(ctx)
+		}
+	}
+	prev, _ := ctx.Value(heldKeys{}).(*held)
+	inner := context.WithValue(ctx, heldKeys{}, &held{key: key, next: prev})
+	fs.mu.Lock()
+	f := fs.m[key]
+	if f == nil {
+		f = &flight{}
+		fs.m[key] = f
+	}
+	f.requested++
+	mine := f.requested
+	f.waiters++
+	defer func() {
+		f.waiters--
+		if f.waiters == 0 && !f.running {
+			delete(fs.m, key)
+		}
+		fs.mu.Unlock()
+	}()
+	for f.covered < mine {
+		if f.running {
+			done := f.done
+			fs.mu.Unlock()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				fs.mu.Lock()
+				return ctx.Err()
+			}
+			fs.mu.Lock()
+			continue
+		}
+		f.running, f.done = true, make(chan struct{})
+		start := f.requested
+		fs.mu.Unlock()
+		err := fn(inner)
+		fs.mu.Lock()
+		f.running = false
+		close(f.done)
+		if err != nil {
+			return err
+		}
+		f.covered = max(f.covered, start)
+	}
+	return nil
+}
+
+// recomputeNow recomputes every roll-up of t on one master record and
+// stores them with a version check, retrying on conflicts.
+func (s *Service) recomputeNow(ctx context.Context, tenant string, t rollupTarget, masterID string, depth int) error {
 	coll := t.master.APIName
 	for attempt := 0; attempt < maxRollupAttempts; attempt++ {
 		doc, err := s.st.Get(ctx, tenant, coll, masterID, nil)
