@@ -162,6 +162,9 @@ func renderMeasure(f *schema.Field, op store.Op, v any) any {
 	if f == nil || v == nil || op == store.OpCount {
 		return v
 	}
+	if r := f.Result(); r != nil && r.TypeName == "currency" {
+		f = r // a roll-up of currency is stored in minor units like a currency field: rollup.go
+	}
 	if f.TypeName != "currency" {
 		if op == store.OpMin || op == store.OpMax {
 			return f.Render(v)

@@ -176,3 +176,15 @@ func TestRollups_stayRightUnderConcurrentDetailWrites(t *testing.T) {
 		t.Errorf("sum roll-up %s, want %s", got, want)
 	}
 }
+
+func TestRollups_aggregateAsExactAmounts(t *testing.T) {
+	w := ordersWorld(t)
+	for i, amount := range []string{"0.10", "0.20"} {
+		o := w.create(t, "order", fmt.Sprintf(`{"name":"o%d"}`, i))
+		w.create(t, "line", fmt.Sprintf(`{"order":%q,"amount":%s}`, o.ID, amount))
+	}
+	rows, err := w.svc.Aggregate(w.ctx, "order", records.AggregateRequest{Measures: []records.MeasureIn{{Op: "sum", Field: "total"}}})
+	if err != nil || len(rows) != 1 || jsonOf(rows[0]["sum_total"]) != "0.30" {
+		t.Fatalf("sum of a currency roll-up: %v %v", rows, err)
+	}
+}
