@@ -8,10 +8,9 @@ import (
 	"github.com/opencrm/crm/platform/store"
 )
 
-// bucketExpr is the SQL of a group key: the field's value, or a date bucket
-// cut from the fixed-width date or datetime string.
-func bucketExpr(g store.Group) (string, error) {
-	e := fieldExpr(g.Field)
+// bucketExpr is the SQL of a group key over e, the field's value: the value
+// itself, or a date bucket cut from the fixed-width date or datetime string.
+func bucketExpr(g store.Group, e string) (string, error) {
 	switch g.By {
 	case "":
 		return e, nil
@@ -29,35 +28,28 @@ func bucketExpr(g store.Group) (string, error) {
 	return "", e2
 }
 
-// measureExpr is the SQL of one measure. A sum over no values is 0; SQLite's
-// sum stays an integer while every input is one.
-func measureExpr(m store.Measure) (string, error) {
-	if m.Op == store.OpCount {
+// measureExpr is the SQL of one measure over the inner query's column col
+// (the measured field's value). A sum over no values is 0; SQLite's sum
+// stays an integer while every input is one.
+func measureExpr(m store.Measure, col string) (string, error) {
+	switch m.Op {
+	case store.OpCount:
 		if m.Field == "" {
 			return "count(*)", nil
 		}
-		if err := store.ValidField(m.Field); err != nil {
-			return "", err
-		}
-		return "count(" + fieldExpr(m.Field) + ")", nil
-	}
-	if err := store.ValidField(m.Field); err != nil {
-		return "", err
-	}
-	e := fieldExpr(m.Field)
-	switch m.Op {
+		return "count(" + col + ")", nil
 	case store.OpSum:
-		return "coalesce(sum(" + e + "),0)", nil
+		return "coalesce(sum(" + col + "),0)", nil
 	case store.OpAvg:
-		return "avg(" + e + ")", nil
+		return "avg(" + col + ")", nil
 	case store.OpMin:
-		return "min(" + e + ")", nil
+		return "min(" + col + ")", nil
 	case store.OpMax:
-		return "max(" + e + ")", nil
+		return "max(" + col + ")", nil
 	}
-	e2 := store.ErrInvalidQuery.WithField(m.Field, "measure", "unknown measure")
-	e2.Message = "unknown measure " + strconv.Quote(string(m.Op))
-	return "", e2
+	e := store.ErrInvalidQuery.WithField(m.Field, "measure", "unknown measure")
+	e.Message = "unknown measure " + strconv.Quote(string(m.Op))
+	return "", e
 }
 
 // Aggregate groups the matching documents and computes the measures of each
@@ -69,34 +61,56 @@ func (s *Store) Aggregate(ctx context.Context, tenant, coll string, q store.Aggr
 	if q.Limit < 0 {
 		return nil, store.ErrInvalidQuery.WithField("limit", "minimum", "the limit must not be negative")
 	}
-	var sel, keys []string
-	for _, g := range q.GroupBy {
+	// The inner query extracts the values, the outer one groups them. The
+	// inner LIMIT -1 keeps SQLite from flattening the two: flattened, its
+	// GROUP BY sorter would carry every whole document instead of a few
+	// values (measured 4x slower at 100k documents).
+	var inner, outer, keys []string
+	for i, g := range q.GroupBy {
 		if err := store.ValidField(g.Field); err != nil {
 			return nil, err
 		}
-		e, err := bucketExpr(g)
+		v, k, t := "v"+strconv.Itoa(i), "k"+strconv.Itoa(i), "t"+strconv.Itoa(i)
+		e, err := bucketExpr(g, v)
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, e)
-		// The JSON type tells a boolean key from the integers 1 and 0.
-		sel = append(sel, e, typeExpr(g.Field))
+		inner = append(inner, fieldExpr(g.Field)+" AS "+v)
+		if g.By == "" {
+			// The JSON type tells a boolean key from the integers 1 and 0.
+			inner = append(inner, typeExpr(g.Field)+" AS "+t)
+			outer = append(outer, e+" AS "+k, t)
+		} else {
+			outer = append(outer, e+" AS "+k, "NULL")
+		}
+		keys = append(keys, k)
 	}
-	for _, m := range q.Measures {
-		e, err := measureExpr(m)
+	for i, m := range q.Measures {
+		col := "m" + strconv.Itoa(i)
+		if m.Field != "" || m.Op != store.OpCount {
+			if err := store.ValidField(m.Field); err != nil {
+				return nil, err
+			}
+			inner = append(inner, fieldExpr(m.Field)+" AS "+col)
+		}
+		e, err := measureExpr(m, col)
 		if err != nil {
 			return nil, err
 		}
-		sel = append(sel, e)
+		outer = append(outer, e)
 	}
-	if len(sel) == 0 {
-		sel = append(sel, "count(*)")
+	if len(inner) == 0 {
+		inner = append(inner, "1")
+	}
+	if len(outer) == 0 {
+		outer = append(outer, "count(*)")
 	}
 	where, args, err := compileWhere(q.Filter)
 	if err != nil {
 		return nil, err
 	}
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + tableName(coll) + where
+	query := "SELECT " + strings.Join(outer, ", ") + " FROM (SELECT " + strings.Join(inner, ", ") +
+		" FROM " + tableName(coll) + where + " LIMIT -1)"
 	if len(keys) > 0 {
 		query += " GROUP BY " + strings.Join(keys, ", ") + " ORDER BY " + strings.Join(keys, ", ")
 	}
@@ -113,8 +127,8 @@ func (s *Store) Aggregate(ctx context.Context, tenant, coll string, q store.Aggr
 	}
 	defer rows.Close()
 	out := []store.AggregateRow{}
-	vals := make([]any, len(sel))
-	ptrs := make([]any, len(sel))
+	vals := make([]any, len(outer))
+	ptrs := make([]any, len(outer))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}

@@ -16,12 +16,18 @@ func (s *Store) docIn() string {
 	return "jsonb(?)"
 }
 
-// docOut is the SQL expression that reads the doc column as JSON text.
-func (s *Store) docOut() string {
+// decode turns a stored doc column into a document with id and version.
+func (s *Store) decode(id string, version int64, data []byte) (store.Doc, error) {
 	if s.text {
-		return "doc"
+		return decodeDoc(id, version, data)
 	}
-	return "json(doc)"
+	doc, err := decodeJSONB(data)
+	if err != nil {
+		return nil, internal("decode document", err)
+	}
+	doc["id"] = id
+	doc["version"] = version
+	return doc, nil
 }
 
 // Insert stores a new document with version 1.
@@ -63,14 +69,14 @@ func (s *Store) Get(ctx context.Context, tenant, coll, id string, fields []strin
 	}
 	var version int64
 	var data []byte
-	err = q.QueryRowContext(ctx, `SELECT version,`+s.docOut()+` FROM `+tableName(coll)+` WHERE id=?`, id).Scan(&version, &data)
+	err = q.QueryRowContext(ctx, `SELECT version,doc FROM `+tableName(coll)+` WHERE id=?`, id).Scan(&version, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, driverError("get", err)
 	}
-	doc, err := decodeDoc(id, version, data)
+	doc, err := s.decode(id, version, data)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/opencrm/crm/platform/errs"
@@ -19,12 +20,16 @@ func TestDocuments_roundTripKeepsTypes(t *testing.T) {
 		"float": 2.0, "tiny": 1e-9, "huge": 1e300, "yes": true, "no": false, "text": "a\"b\\c\n\x01é",
 		"list": []any{int64(1), 1.5, "x", nil, true}, "tags": []string{"a", "b"},
 		"nested": map[string]any{"n": int64(1), "skip": nil, "deep": map[string]any{"f": 0.5}},
+		"long":   strings.Repeat("é", 40000), "neg": int64(-9223372036854775808), "emptyList": []any{},
+		"emptyMap": map[string]any{},
 	}
 	want := store.Doc{
 		"id": "d1", "version": int64(1), "int": int64(7), "big": int64(9007199254740993),
 		"float": 2.0, "tiny": 1e-9, "huge": 1e300, "yes": true, "no": false, "text": "a\"b\\c\n\x01é",
 		"list": []any{int64(1), 1.5, "x", nil, true}, "tags": []any{"a", "b"},
 		"nested": map[string]any{"n": int64(1), "deep": map[string]any{"f": 0.5}},
+		"long":   strings.Repeat("é", 40000), "neg": int64(-9223372036854775808), "emptyList": []any{},
+		"emptyMap": map[string]any{},
 	}
 	got := mustInsert(t, s, "acme", "deal", in)
 	if !reflect.DeepEqual(got, want) {

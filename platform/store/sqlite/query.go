@@ -190,7 +190,7 @@ func (s *Store) Find(ctx context.Context, tenant, coll string, q store.Query) (s
 		if err := rows.Scan(&id, &version, &data); err != nil {
 			return store.Page{}, driverError("find", err)
 		}
-		doc, err := decodeDoc(id, version, data)
+		doc, err := s.decode(id, version, data)
 		if err != nil {
 			return store.Page{}, err
 		}
@@ -245,7 +245,7 @@ func (s *Store) findSQL(coll string, q store.Query) (string, []any, int, error) 
 	if err != nil {
 		return "", nil, 0, err
 	}
-	sql := `SELECT id,version,` + s.docOut() + ` FROM ` + tableName(coll) + where + orderBy(sort) +
+	sql := `SELECT id,version,doc FROM ` + tableName(coll) + where + orderBy(sort) +
 		` LIMIT ` + strconv.Itoa(limit+1)
 	return sql, args, limit, nil
 }

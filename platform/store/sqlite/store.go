@@ -187,7 +187,7 @@ CREATE TABLE IF NOT EXISTS _sequences (name TEXT PRIMARY KEY, value INTEGER NOT 
 
 func (s *Store) openTenant(path string) (*tenantDB, error) {
 	busy := strconv.FormatInt(s.cfg.BusyTimeout.Milliseconds(), 10)
-	common := path + "?_pragma=busy_timeout(" + busy + ")&_pragma=foreign_keys(0)"
+	common := path + "?_pragma=busy_timeout(" + busy + ")&_pragma=mmap_size(" + strconv.FormatInt(mmapSize, 10) + ")"
 	writer, err := sql.Open("sqlite", common+"&_pragma=journal_mode(WAL)&_pragma=synchronous("+s.cfg.Synchronous+")&_txlock=immediate")
 	if err != nil {
 		return nil, internal("open", err)
@@ -200,7 +200,7 @@ func (s *Store) openTenant(path string) (*tenantDB, error) {
 		writer.Close()
 		return nil, unavailable("open tenant database", err)
 	}
-	readers, err := sql.Open("sqlite", common+"&_pragma=query_only(1)")
+	readers, err := sql.Open("sqlite", common+"&_pragma=query_only(1)&_pragma=cache_size(-32000)")
 	if err != nil {
 		writer.Close()
 		return nil, internal("open", err)
@@ -335,3 +335,12 @@ func internal(op string, err error) error {
 func unavailable(op string, err error) error {
 	return store.ErrUnavailable.WithCause(fmt.Errorf("sqlite: %s: %w", op, err))
 }
+
+// mmapSize is how much of a database file the connections read through a
+// memory map instead of read system calls, which dominate reads otherwise.
+// Read connections get a 32 MB page cache (allocated as used), which is
+// also the memory a sort (GROUP BY, ORDER BY without an index) may use
+// before it spills to a temporary file. NB: temp_store=memory looks
+// tempting but makes SQLite's sorter allocate every record separately,
+// which was 2x slower for a GROUP BY over 100k documents.
+const mmapSize = 1 << 30
