@@ -81,7 +81,6 @@ type document struct {
 
 // gen holds the document while it is built.
 type gen struct {
-	in      Input
 	lim     Limits
 	objects []*schema.Object
 	names   map[string]objectNames // by API name
@@ -90,11 +89,22 @@ type gen struct {
 	tags    []obj
 }
 
-// Generate builds the OpenAPI 3.1 document of one tenant. The same input
-// gives byte-identical output. It fails only for an input that cannot
-// describe an API: a nil object or two objects with the same API name.
+// Generate builds the OpenAPI 3.1 document of one tenant as compact JSON.
+// The same input gives byte-identical output. It fails only for an input
+// that cannot describe an API: a nil object or two objects with the same
+// API name. For example, with the tenant's current objects:
+//
+//	doc, err := openapi.Generate(openapi.Input{Version: strconv.FormatInt(metaVersion, 10), Objects: objects})
+//
+// Each object gets the schemas <Name> (a record as read), <Name>Input (a
+// create body), <Name>Patch (a merge patch), <Name>List, <Name>Bulk* and
+// <Name>AggregateRequest, and the operations list<Names>, create<Name>,
+// get<Name>, update<Name>, delete<Name>, restore<Name>, get<Name>History,
+// bulk<Names> and aggregate<Names>, where <Name> is the PascalCase API name
+// ("sales_order" is SalesOrder), followed by 2, 3... when it would collide
+// with another name of the document.
 func Generate(in Input) ([]byte, error) {
-	g := &gen{in: in, lim: in.Limits.withDefaults(), names: map[string]objectNames{},
+	g := &gen{lim: in.Limits.withDefaults(), names: map[string]objectNames{},
 		schemas: obj{}, paths: obj{}}
 	g.objects = make([]*schema.Object, 0, len(in.Objects))
 	for _, o := range in.Objects {
@@ -133,9 +143,8 @@ func Generate(in Input) ([]byte, error) {
 		server = "/api/v1"
 	}
 	doc := document{
-		OpenAPI: Version,
-		Info: obj{"title": title, "version": version, "description": infoDescription,
-			"license": obj{"name": "Apache-2.0", "identifier": "Apache-2.0"}},
+		OpenAPI:           Version,
+		Info:              obj{"title": title, "version": version, "description": infoDescription},
 		JSONSchemaDialect: Dialect,
 		Servers:           []obj{{"url": server}},
 		Security:          []obj{{"bearer": []any{}}},
@@ -143,7 +152,7 @@ func Generate(in Input) ([]byte, error) {
 		Paths:             g.paths,
 		Components: obj{
 			"schemas":         g.schemas,
-			"responses":       problemResponses(),
+			"responses":       g.problemResponses(),
 			"parameters":      g.commonParameters(),
 			"headers":         commonHeaders(),
 			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": bearerDescription}},
@@ -201,10 +210,14 @@ var problemStatuses = []struct {
 	{"503", "ServiceUnavailable", "The server is shutting down, or the request took too long."},
 }
 
-func problemResponses() obj {
+func (g *gen) problemResponses() obj {
 	out := obj{}
 	for _, p := range problemStatuses {
-		r := obj{"description": p.description,
+		d := p.description
+		if p.status == "413" {
+			d = "The body is larger than " + strconv.Itoa(g.lim.BodyLimit) + " bytes, or the batch larger than its limit."
+		}
+		r := obj{"description": d,
 			"content": obj{"application/problem+json": obj{"schema": schemaRef("Problem")}}}
 		switch p.status {
 		case "401":

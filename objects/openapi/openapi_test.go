@@ -168,7 +168,7 @@ func operation(t testing.TB, doc map[string]any, path, method string) map[string
 }
 
 func TestGenerate_recordRoutes(t *testing.T) {
-	doc := decode(t, mustGenerate(t, Input{Objects: leadAndAccount(t), Limits: Limits{MaxPageSize: 100}}))
+	doc := decode(t, mustGenerate(t, Input{Objects: leadAndAccount(t), Limits: Limits{MaxPageSize: 100, BodyLimit: 2 << 20}}))
 	routes := []struct {
 		path, method, id, success string
 		statuses                  []string
@@ -237,6 +237,9 @@ func TestGenerate_recordRoutes(t *testing.T) {
 	t.Run("limit shows the configured bounds", func(t *testing.T) {
 		if got := compact(t, at(t, doc, "components", "parameters", "Limit", "schema")); got != `{"default":50,"maximum":100,"minimum":1,"type":"integer"}` {
 			t.Errorf("limit %s", got)
+		}
+		if got := at(t, doc, "components", "responses", "ContentTooLarge", "description").(string); !strings.Contains(got, "2097152 bytes") {
+			t.Errorf("413 says %q", got)
 		}
 	})
 	t.Run("expand offers the lookups to objects, not to users", func(t *testing.T) {

@@ -161,7 +161,7 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 	one := schemaRef(n.Base)
 	etag := obj{"ETag": ref("headers", "ETag")}
 	idParam := []any{ref("parameters", "RecordId")}
-	fieldsParam, expandParam := g.fieldsParam(o, fields), g.expandParam(o, fields)
+	fieldsParam, expandParam := g.fieldsParam(fields), g.expandParam(fields)
 	readParams := []any{fieldsParam}
 	if expandParam != nil {
 		readParams = append(readParams, expandParam)
@@ -272,7 +272,7 @@ func (g *gen) sortParam(fields []*schema.Field) obj {
 		"schema":      obj{"type": "array", "items": obj{"type": "string", "enum": keys}}}
 }
 
-func (g *gen) fieldsParam(o *schema.Object, fields []*schema.Field) obj {
+func (g *gen) fieldsParam(fields []*schema.Field) obj {
 	return obj{"name": "fields", "in": "query", "required": false, "style": "form", "explode": false,
 		"description": "The fields to return, comma-separated; id and version are always returned. Default: every field the caller may read.",
 		"schema":      obj{"type": "array", "items": obj{"type": "string", "enum": names(fields, nil)}}}
@@ -280,7 +280,7 @@ func (g *gen) fieldsParam(o *schema.Object, fields []*schema.Field) obj {
 
 // expandParam lists the lookups whose target records can be inlined; nil
 // when the object has none.
-func (g *gen) expandParam(o *schema.Object, fields []*schema.Field) obj {
+func (g *gen) expandParam(fields []*schema.Field) obj {
 	list := names(fields, func(f *schema.Field) bool { _, ok := g.expandable(f); return ok })
 	if len(list) == 0 {
 		return nil
