@@ -12,14 +12,6 @@ import (
 	"github.com/opencrm/crm/platform/errs"
 )
 
-// The members the engine installs on ctx and ctx.records; the d.ts test
-// compares these with runtime/types/crm.d.ts.
-var (
-	ctxMembers     = []string{"record", "old", "user", "event", "error", "log", "records"}
-	recordsMembers = []string{"get", "query", "create", "update", "delete", "aggregate"}
-	userMembers    = []string{"id", "email", "name", "roles"}
-)
-
 // maxFieldErrors bounds ctx.error calls kept per run.
 const maxFieldErrors = 100
 

@@ -88,7 +88,6 @@ func (sb *sandbox) wrap(obj *goja.Object, name string, pre func(call goja.Functi
 		}
 		return v
 	}).(*goja.Object)
-	_ = f.DefineDataProperty("name", sb.vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	_ = obj.DefineDataProperty(name, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	return f
 }
