@@ -26,6 +26,9 @@ import (
 	"github.com/opencrm/crm/platform/store/mongo"
 	"github.com/opencrm/crm/platform/store/sqlite"
 	"github.com/opencrm/crm/platform/tenant"
+	"github.com/opencrm/crm/runtime/jsvm"
+	jsrest "github.com/opencrm/crm/runtime/rest"
+	"github.com/opencrm/crm/runtime/scripts"
 )
 
 // Config is everything the binary can be told. cmd/crm fills it from flags
@@ -47,6 +50,8 @@ type Config struct {
 	// (default 50) and RateBurst its burst (default 100).
 	RateLimit float64
 	RateBurst int
+	// JS tunes the script engine and its default limits per execution.
+	JS jsvm.Config
 	// Records tunes the record service (its CursorKey is filled in from
 	// the store's platform secret when empty).
 	Records records.Config
@@ -86,6 +91,8 @@ type App struct {
 	Meta     *metadata.Service
 	Records  *records.Service
 	Imports  *imports.Service
+	JS       *jsvm.Engine
+	Scripts  *scripts.Service
 	Server   *httpx.Server
 	// Provisioners prepare a new tenant's data, in order.
 	Provisioners []identity.Provisioner
@@ -146,12 +153,17 @@ func (a *App) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if a.Records, err = records.New(a.Store, a.Meta, a.Identity, rcfg); err != nil {
+	if a.JS, err = jsvm.New(a.Config.JS); err != nil {
 		return err
 	}
+	a.Scripts = scripts.New(a.Store, a.Meta, a.JS, scripts.Config{})
+	if a.Records, err = records.New(a.Store, a.Meta, a.Identity, rcfg, records.WithHooks(a.Scripts.Hook())); err != nil {
+		return err
+	}
+	a.Scripts.SetRecords(a.Records)
 	keeper := idempotency.New(a.Store, idempotency.Config{})
 	a.Imports = imports.New(a.Store, a.Meta, a.Records)
-	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision}
+	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
@@ -159,6 +171,7 @@ func (a *App) build(ctx context.Context) error {
 	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
 		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
 	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports})
+	jsrest.Mount(api, a.Scripts)
 	return nil
 }
 
@@ -196,6 +209,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // Close stops background work and releases the store.
 func (a *App) Close() error {
 	a.Imports.Close()
+	a.JS.Close()
 	return a.Store.Close()
 }
 
