@@ -97,14 +97,14 @@ func TestScriptsAPI_metadataTestRunAndTypes(t *testing.T) {
 	env := setup(t)
 	for _, s := range []testenv.Scenario{
 		{Name: "a script that does not compile names line and column", As: "admin", Method: "PUT", URL: "/api/v1/scripts/broken",
-			Body: `{"object":"account","events":["beforeCreate"],"source":"function beforeCreate(ctx) {\n  let = ;\n}","active":true}`,
+			Body:   `{"object":"account","events":["beforeCreate"],"source":"function beforeCreate(ctx) {\n  let = ;\n}","active":true}`,
 			Status: 422, Problem: "script.compile", Contains: []string{`"line":2`, `"column"`}},
 		{Name: "an unknown object is refused", As: "admin", Method: "PUT", URL: "/api/v1/scripts/s1",
 			Body: `{"object":"nope","events":["beforeCreate"],"source":"function beforeCreate(ctx){}"}`, Status: 422, Contains: []string{`"field":"object"`}},
 		{Name: "an event without its function is refused", As: "admin", Method: "PUT", URL: "/api/v1/scripts/s1",
 			Body: `{"object":"account","events":["afterDelete"],"source":"function beforeCreate(ctx){}"}`, Status: 422, Contains: []string{`"field":"events"`}},
 		{Name: "a script is stored", As: "admin", Method: "PUT", URL: "/api/v1/scripts/s1",
-			Body: `{"object":"account","events":["beforeCreate"],"source":"function beforeCreate(ctx){ ctx.record.tier = 'gold'; ctx.log('hi', ctx.user.email); ctx.records.create('task', {subject: 'x'}) }","active":false}`,
+			Body:   `{"object":"account","events":["beforeCreate"],"source":"function beforeCreate(ctx){ ctx.record.tier = 'gold'; ctx.log('hi', ctx.user.email); ctx.records.create('task', {subject: 'x'}) }","active":false}`,
 			Status: 201, Contains: []string{`"version":1`}},
 		{Name: "scripts are listed", As: "admin", Method: "GET", URL: "/api/v1/scripts", Status: 200, Contains: []string{`"name":"s1"`}},
 		{Name: "a test run returns the record, logs and usage", As: "admin", Method: "POST", URL: "/api/v1/scripts/s1/test",
