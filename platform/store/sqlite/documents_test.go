@@ -12,7 +12,19 @@ import (
 )
 
 func TestDocuments_roundTripKeepsTypes(t *testing.T) {
-	s := openTest(t)
+	for _, format := range []struct {
+		name string
+		text bool
+	}{{"jsonb", false}, {"json text", true}} {
+		t.Run(format.name, func(t *testing.T) {
+			s := openTest(t)
+			s.text = format.text
+			testRoundTrip(t, s)
+		})
+	}
+}
+
+func testRoundTrip(t *testing.T, s *Store) {
 	ctx := context.Background()
 	mustCollection(t, s, "acme", "deal")
 	in := store.Doc{
