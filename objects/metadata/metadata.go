@@ -289,3 +289,14 @@ func (r resolver) Object(apiName string) (*schema.Object, bool) {
 	}
 	return e.Object, true
 }
+
+// Version returns the tenant's metadata version: it changes whenever an
+// object, layout or list view changes, so callers can cache what they derive
+// from metadata (an OpenAPI document, say) by it.
+func (s *Service) Version(ctx context.Context, tenant string) (int64, error) {
+	snap, err := s.snapshot(ctx, tenant, false)
+	if err != nil {
+		return 0, err
+	}
+	return snap.version, nil
+}

@@ -31,11 +31,15 @@ type Deps struct {
 	Imports     *imports.Service
 }
 
-type handlers struct{ Deps }
+type handlers struct {
+	Deps
+	docs openAPICache
+}
 
 // Mount registers the object API on an authenticated API router.
 func Mount(api fiber.Router, d Deps) {
-	h := &handlers{d}
+	h := &handlers{Deps: d, docs: openAPICache{docs: map[string]cachedDoc{}}}
+	api.Get("/openapi.json", h.openAPI)
 	api.Get("/objects", h.listObjects)
 	api.Put("/objects/:apiName", h.metadataWriter, h.putObject)
 	api.Get("/objects/:apiName", h.getObject)

@@ -331,3 +331,23 @@ func TestRecordsAPI_concurrency(t *testing.T) {
 		}
 	})
 }
+
+func TestOpenAPI_describesTheTenantsObjectsAsTheyAreNow(t *testing.T) {
+	env := setup(t)
+	var doc struct {
+		OpenAPI    string
+		Info       struct{ Version string }
+		Paths      map[string]any
+		Components struct{ Schemas map[string]any }
+	}
+	env.MustDo(t, "GET", "/api/v1/openapi.json", env.Tokens["admin"], "", 200, &doc)
+	if doc.OpenAPI != "3.1.0" || doc.Paths["/records/invoice/{id}"] == nil || doc.Components.Schemas["Invoice"] == nil {
+		t.Fatalf("document: openapi %q, %d paths, %d schemas", doc.OpenAPI, len(doc.Paths), len(doc.Components.Schemas))
+	}
+	env.MustDo(t, "PUT", "/api/v1/objects/ticket", env.Tokens["admin"], `{"title":"Ticket","type":"object","properties":{"subject":{"type":"string","x-crm-type":"text"}}}`, 201, nil)
+	env.MustDo(t, "GET", "/api/v1/openapi.json", env.Tokens["admin"], "", 200, &doc)
+	if doc.Paths["/records/ticket"] == nil {
+		t.Fatal("a new object is not in the document")
+	}
+	env.MustDo(t, "GET", "/api/v1/openapi.json", "", "", 401, nil)
+}
