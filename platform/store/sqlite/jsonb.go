@@ -83,8 +83,11 @@ func jsonbValue(b []byte) (any, []byte, error) {
 	case jbFalse:
 		return false, rest, nil
 	case jbInt, jbInt5:
-		s := string(p)
-		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
+		s, base := string(p), 10
+		if typ == jbInt5 {
+			base = 0 // JSON5 hexadecimal
+		}
+		if i, err := strconv.ParseInt(s, base, 64); err == nil {
 			return i, rest, nil
 		}
 		f, err := strconv.ParseFloat(s, 64)
