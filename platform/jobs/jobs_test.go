@@ -181,7 +181,9 @@ func TestRunner_retriesWithBackoffThenDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attempt, wait := range []time.Duration{time.Minute, 2 * time.Minute} {
-		eventually(t, "the attempt failed", func() bool { return getJob(t, svc, j.ID).Attempts == attempt+1 && getJob(t, svc, j.ID).State == jobs.Queued })
+		eventually(t, "the attempt failed", func() bool {
+			return getJob(t, svc, j.ID).Attempts == attempt+1 && getJob(t, svc, j.ID).State == jobs.Queued
+		})
 		got := getJob(t, svc, j.ID)
 		if want := clock.Stamp(c.Now().Add(wait)); got.RunAt != want || got.LastError == "" {
 			t.Fatalf("after attempt %d: runAt %s lastError %q, want runAt %s", attempt+1, got.RunAt, got.LastError, want)
