@@ -43,7 +43,7 @@ func benchTrivial(b *testing.B, cfg Config, pause time.Duration) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime() - cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*9/10].Nanoseconds()), "p90-ns")
@@ -80,7 +80,7 @@ func BenchmarkTrivialHookParallel(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "runs/s")
-	b.ReportMetric(float64((cpuTime() - cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkNewSandbox is the cost of building one hardened runtime.
@@ -89,7 +89,7 @@ func BenchmarkNewSandbox(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		newSandbox()
 	}
-	b.ReportMetric(float64((cpuTime() - cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkRegexHeavyHook measures the regular-expression guard on a

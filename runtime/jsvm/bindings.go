@@ -105,8 +105,8 @@ func (r *run) jsLog(call goja.FunctionCall) goja.Value {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if s, ok := a.Export().(string); ok {
-			b.WriteString(clip(s, room+1))
+		if s, ok := a.(goja.String); ok {
+			b.WriteString(prefix(s, room+1))
 		} else {
 			formatValue(&b, a, 0, room+1)
 		}
@@ -138,8 +138,8 @@ func formatValue(b *strings.Builder, v goja.Value, depth, max int) {
 	}
 	obj, ok := v.(*goja.Object)
 	if !ok {
-		if s, ok := v.Export().(string); ok {
-			q, _ := json.Marshal(clip(s, max-b.Len()+1))
+		if s, ok := v.(goja.String); ok {
+			q, _ := json.Marshal(prefix(s, max-b.Len()+1))
 			b.Write(q)
 			return
 		}
@@ -193,6 +193,18 @@ func formatValue(b *strings.Builder, v goja.Value, depth, max int) {
 		formatValue(b, dataValue(obj, k), depth+1, max)
 	}
 	b.WriteByte('}')
+}
+
+// prefix returns at most the first n UTF-16 units of s as a Go string,
+// without converting the rest.
+func prefix(s goja.String, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if s.Length() > n {
+		s = s.Substring(0, n)
+	}
+	return s.String()
 }
 
 // dataValue reads a property for display. A getter runs as script code,

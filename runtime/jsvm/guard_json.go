@@ -1,6 +1,8 @@
 package jsvm
 
 import (
+	"strconv"
+
 	"github.com/dop251/goja"
 )
 
@@ -56,6 +58,18 @@ func (sb *sandbox) guardJSON() {
 					n := sb.lengthOf(x)
 					sb.checkArray(n, "JSON.stringify of an array")
 					total += float64(n)
+					// The direct string elements are counted before any is
+					// serialized: an array of many references to one large
+					// string stops here, not after quoting megabytes.
+					ahead := total
+					for i := int64(0); i < n; i++ {
+						if s, ok := x.Get(strconv.FormatInt(i, 10)).(goja.String); ok {
+							ahead += float64(s.Length())
+						}
+					}
+					if ahead > float64(limits.StringLength) {
+						sb.st.limit("json", "JSON.stringify output over %d characters", limits.StringLength)
+					}
 				}
 				total += 2
 			case goja.String:

@@ -258,7 +258,7 @@ func TestIsolation_nothingLeaksBetweenRuns(t *testing.T) {
 }
 
 func TestIsolation_crossTenantSnooping(t *testing.T) {
-	e := newEngine(t, Config{})
+	e := newEngine(t, Config{Limits: Limits{WallTime: 10 * time.Second}})
 	secret := mustCompile(t, `var tenantSecret = 'acme-secret'; function beforeCreate(ctx) { globalThis.lastRecord = ctx.record; ctx.record.seen = 1 }`)
 	snoop := mustCompile(t, standardGlobals+`function beforeCreate(ctx) {
   const found = []
