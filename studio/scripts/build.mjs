@@ -3,12 +3,12 @@
 // bytes, so CI can rebuild and compare with the committed dist/.
 import * as esbuild from "esbuild";
 import { mkdirSync, rmSync, readdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
-import { join, dirname, relative } from "node:path";
+import { join, dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync, constants } from "node:zlib";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = process.argv[2] ? join(process.cwd(), process.argv[2]) : join(root, "dist");
+const out = process.argv[2] ? resolve(process.argv[2]) : join(root, "dist");
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -72,4 +72,4 @@ for (const file of walk(out)) {
   const raw = readFileSync(file);
   writeFileSync(file + ".gz", gzipSync(raw, { level: constants.Z_BEST_COMPRESSION }));
 }
-console.log(`studio built into ${relative(process.cwd(), out) || "."}: ${entryJS}`);
+console.log(`studio built into ${out}: ${entryJS}`);
