@@ -34,6 +34,44 @@ func (sb *sandbox) guardRegExp() {
 		})
 		_ = proto.DefineDataProperty(name, f, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 	}
+	// matchAll's iterator builds its matcher with the species constructor
+	// and, when that matcher's exec is not callable, goja falls back to the
+	// unguarded native exec. Only the built-in RegExp is accepted as species.
+	sb.regExp = vm.Get("RegExp")
+	matchAll := proto.GetSymbol(goja.SymMatchAll)
+	if orig, ok := goja.AssertFunction(matchAll); ok {
+		f := vm.ToValue(func(c goja.FunctionCall) goja.Value {
+			sb.checkSpecies(c.This)
+			v, err := orig(c.This, c.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			return v
+		})
+		_ = proto.DefineDataPropertySymbol(goja.SymMatchAll, f, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	}
+}
+
+// checkSpecies throws unless this regular expression's species constructor
+// is the built-in RegExp.
+func (sb *sandbox) checkSpecies(this goja.Value) {
+	o, ok := this.(*goja.Object)
+	if !ok {
+		return
+	}
+	ctor := o.Get("constructor")
+	if isNullish(ctor) {
+		return
+	}
+	co, ok := ctor.(*goja.Object)
+	if !ok {
+		return
+	}
+	species := co.GetSymbol(goja.SymSpecies)
+	if isNullish(species) || species.SameAs(sb.regExp) {
+		return
+	}
+	panic(sb.vm.NewTypeError("matchAll with a RegExp subclass is not supported in scripts"))
 }
 
 // preflight runs, on our own regexp2 copy with a timeout of the time left,

@@ -10,6 +10,11 @@ type sandbox struct {
 	st     *run // set by Run before any script code runs
 	freeze goja.Callable
 	rx     map[string]*rxInfo // regular expressions seen by this run
+	// nesting counts guarded built-ins active on the stack.
+	nesting int
+	// regExp is the original RegExp constructor, the only species
+	// matchAll accepts.
+	regExp goja.Value
 
 	lastInput   goja.Value // the last regular-expression subject, and its runes
 	lastUnicode bool
@@ -81,6 +86,16 @@ func (sb *sandbox) wrap(obj *goja.Object, name string, pre func(call goja.Functi
 		return nil
 	}
 	f := sb.vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		// Built-ins call one another natively (toString -> join ->
+		// toString of an element), below goja's call-stack limit; a
+		// self-containing array would recurse until the Go stack
+		// overflows, which kills the process. Guarded built-ins count
+		// their nesting instead.
+		sb.nesting++
+		defer func() { sb.nesting-- }()
+		if sb.nesting > sb.st.limits.CallStack {
+			sb.st.limit("stack", "built-in functions nested deeper than %d (a self-referencing value?)", sb.st.limits.CallStack)
+		}
 		this, args := pre(call)
 		v, err := orig(this, args...)
 		if err != nil {
