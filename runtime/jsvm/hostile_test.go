@@ -54,7 +54,7 @@ func hostileScripts() []hostile {
 		{name: "deeply nested arrays logged", src: `let a = []; for (let i = 0; i < 1e4; i++) a = [a]; ctx.log(a); throw 'logged'`, code: "script.error"},
 		{name: "deeply nested arrays joined", src: `let a = []; for (let i = 0; i < 1e4; i++) a = [a]; a.join()`, code: "script.limit", limit: "stack"},
 		{name: "matchAll through a subclass with a non-callable exec",
-			src: `class R extends RegExp {}; Object.defineProperty(R.prototype, 'exec', {value: 1}); [...'aaaa!'.matchAll(new R('^(a+)+$(?!x)', 'g'))]`,
+			src:  `class R extends RegExp {}; Object.defineProperty(R.prototype, 'exec', {value: 1}); [...'aaaa!'.matchAll(new R('^(a+)+$(?!x)', 'g'))]`,
 			code: "script.error", check: wantMessage("matchAll with a RegExp subclass")},
 		{name: "array push loop", src: `const a = []; for (;;) a.push({n: a.length, s: 'xxxxxxxxxxxxxxxxxxxxxxxx' + a.length})`, code: "script.limit", limit: "time|memory"},
 		{name: "throw a string", src: `throw 'nope'`, code: "script.error"},
