@@ -139,7 +139,14 @@ func formatValue(b *strings.Builder, v goja.Value, depth, max int) {
 	obj, ok := v.(*goja.Object)
 	if !ok {
 		if s, ok := v.(goja.String); ok {
-			q, _ := json.Marshal(prefix(s, max-b.Len()+1))
+			room := max - b.Len()
+			if s.Length() > room {
+				// Over the bound anyway: the unquoted prefix saves quoting
+				// a megabyte only to discard it.
+				b.WriteString(prefix(s, room+1))
+				return
+			}
+			q, _ := json.Marshal(s.String())
 			b.Write(q)
 			return
 		}
