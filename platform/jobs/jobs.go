@@ -227,6 +227,7 @@ func (s *Service) Get(ctx context.Context, tenant, jobID string) (*Job, error) {
 type ListOptions struct {
 	State string // empty for all states
 	Kind  string // empty for all kinds
+	Group string // empty for all groups
 	Limit int    // default 50, at most 500
 }
 
@@ -244,6 +245,9 @@ func (s *Service) List(ctx context.Context, tenant string, opt ListOptions) ([]*
 	}
 	if opt.Kind != "" {
 		f = append(f, store.Eq("kind", opt.Kind))
+	}
+	if opt.Group != "" {
+		f = append(f, store.Eq("group", opt.Group))
 	}
 	if opt.Limit <= 0 {
 		opt.Limit = 50

@@ -40,6 +40,15 @@ func (d deferral) Error() string { return "deferred until " + clock.Stamp(d.unti
 // without counting the attempt (outside business hours, for example).
 func Defer(until time.Time) error { return deferral{until} }
 
+// Deferred reports whether err asks for a deferral (Defer), and until when.
+func Deferred(err error) (time.Time, bool) {
+	var d deferral
+	if errors.As(err, &d) {
+		return d.until, true
+	}
+	return time.Time{}, false
+}
+
 // RunnerConfig tunes a Runner. The zero value is usable except Tenants.
 type RunnerConfig struct {
 	// Tenants lists the tenants whose jobs this runner serves (required).
