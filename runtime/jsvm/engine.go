@@ -187,7 +187,7 @@ func (e *Engine) Run(ctx context.Context, prog *Program, event string, in Input,
 	}
 	sb := e.sandbox()
 	st := &run{
-		prog: prog, event: event, limits: limits, vm: sb.vm, sb: sb, host: host,
+		prog: prog, event: event, limits: limits, vm: sb.vm, sb: sb, hosts: host,
 		ctx: WithDepth(ctx, depth), deadline: start.Add(limits.WallTime), usage: &res.Usage,
 	}
 	sb.st = st
@@ -204,6 +204,7 @@ func (e *Engine) Run(ctx context.Context, prog *Program, event string, in Input,
 	e.dog.add(st, limits.Memory)
 	defer e.dog.remove(st)
 
+	defer st.cancelHost()
 	res.Record, err = st.execute(in)
 	res.Errors, res.Logs = st.fieldErrs, st.logs
 	if err != nil {
@@ -224,7 +225,7 @@ type run struct {
 	limits   Limits
 	vm       *goja.Runtime
 	sb       *sandbox
-	host     Host
+	hosts    Host
 	ctx      context.Context
 	deadline time.Time
 	usage    *Usage
@@ -232,9 +233,27 @@ type run struct {
 	mu      sync.Mutex
 	stopErr error
 
+	hostCtx    context.Context // ctx with the run's deadline, made on the first Host call
+	hostCancel context.CancelFunc
+
 	fieldErrs []errs.FieldError
 	logs      []string
 	heapBase  uint64 // watchdog's baseline
+}
+
+// host returns the context for Host calls: the caller's, with the hook
+// depth and the run's deadline, so a slow store call ends with the run.
+func (r *run) host() context.Context {
+	if r.hostCtx == nil {
+		r.hostCtx, r.hostCancel = context.WithDeadline(r.ctx, r.deadline)
+	}
+	return r.hostCtx
+}
+
+func (r *run) cancelHost() {
+	if r.hostCancel != nil {
+		r.hostCancel()
+	}
 }
 
 // stop records the first reason to stop and interrupts the runtime; it may

@@ -88,7 +88,7 @@ func (r *run) objectArg(call goja.FunctionCall, i int, what string) map[string]a
 func (r *run) jsGet(call goja.FunctionCall) goja.Value {
 	object, id := r.stringArg(call, 0, "object"), r.stringArg(call, 1, "id")
 	r.countQuery()
-	rec, err := r.host.Get(r.ctx, object, id)
+	rec, err := r.hosts.Get(r.host(), object, id)
 	if err != nil {
 		if errs.KindOf(err) == errs.NotFound {
 			return goja.Null()
@@ -123,7 +123,7 @@ func (r *run) jsQuery(call goja.FunctionCall) goja.Value {
 		}
 	}
 	r.countQuery()
-	res, err := r.host.Query(r.ctx, object, q)
+	res, err := r.hosts.Query(r.host(), object, q)
 	if err != nil {
 		r.hostError(err)
 	}
@@ -146,7 +146,7 @@ func (r *run) jsCreate(call goja.FunctionCall) goja.Value {
 	object := r.stringArg(call, 0, "object")
 	rec := r.objectArg(call, 1, "record")
 	r.countWrite()
-	out, err := r.host.Create(r.ctx, object, rec)
+	out, err := r.hosts.Create(r.host(), object, rec)
 	if err != nil {
 		r.hostError(err)
 	}
@@ -157,7 +157,7 @@ func (r *run) jsUpdate(call goja.FunctionCall) goja.Value {
 	object, id := r.stringArg(call, 0, "object"), r.stringArg(call, 1, "id")
 	patch := r.objectArg(call, 2, "patch")
 	r.countWrite()
-	out, err := r.host.Update(r.ctx, object, id, patch)
+	out, err := r.hosts.Update(r.host(), object, id, patch)
 	if err != nil {
 		r.hostError(err)
 	}
@@ -167,7 +167,7 @@ func (r *run) jsUpdate(call goja.FunctionCall) goja.Value {
 func (r *run) jsDelete(call goja.FunctionCall) goja.Value {
 	object, id := r.stringArg(call, 0, "object"), r.stringArg(call, 1, "id")
 	r.countWrite()
-	if err := r.host.Delete(r.ctx, object, id); err != nil {
+	if err := r.hosts.Delete(r.host(), object, id); err != nil {
 		r.hostError(err)
 	}
 	return goja.Undefined()
@@ -200,7 +200,7 @@ func (r *run) jsAggregate(call goja.FunctionCall) goja.Value {
 		}
 	}
 	r.countQuery()
-	rows, err := r.host.Aggregate(r.ctx, object, a)
+	rows, err := r.hosts.Aggregate(r.host(), object, a)
 	if err != nil {
 		r.hostError(err)
 	}
