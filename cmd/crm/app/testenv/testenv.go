@@ -17,6 +17,7 @@ import (
 
 	"github.com/opencrm/crm/cmd/crm/app"
 	"github.com/opencrm/crm/platform/identity"
+	"github.com/opencrm/crm/runtime/jsvm"
 )
 
 // BootstrapToken is the operator token of every test server.
@@ -39,7 +40,10 @@ func New(t testing.TB) *Env {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{DataDir: t.TempDir(), BootstrapToken: BootstrapToken,
 		// Cheap password hashes keep tests fast; the defaults are for production.
-		Identity: identity.Config{Argon2: identity.Argon2{MemoryKiB: 64, Time: 1}}}
+		Identity: identity.Config{Argon2: identity.Argon2{MemoryKiB: 64, Time: 1}},
+		// A wall-time limit with room for a loaded test machine, so that
+		// tests of the other limits are not cut short by this one.
+		JS: jsvm.Config{Limits: jsvm.Limits{WallTime: time.Second}}}
 	a, err := app.New(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
