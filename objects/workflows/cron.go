@@ -112,7 +112,8 @@ func (c *Cron) dayMatches(t time.Time) bool {
 
 // Next returns the first instant strictly after t at which the schedule
 // fires, in the location loc (nil means UTC), or the zero time when none
-// comes within five years (such as 0 0 30 2 *).
+// comes within five years (such as 0 0 30 2 *). A local time that does not
+// exist on a day (skipped by a daylight-saving change) does not fire that day.
 func (c *Cron) Next(t time.Time, loc *time.Location) time.Time {
 	if loc == nil {
 		loc = time.UTC
