@@ -111,7 +111,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "CRM platform listening on %s (store: %s)\n", base, a.Store.Capabilities().Name)
-	fmt.Fprintf(stdout, "  health:  %s/healthz\n  API:     %s/api/v1\n", base, base)
+	fmt.Fprintf(stdout, "  studio:  %s/studio\n  health:  %s/healthz\n  API:     %s/api/v1\n", base, base, base)
 	if *demo {
 		key, err := a.EnsureDemo(ctx)
 		if err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/opencrm/crm/runtime/jsvm"
 	jsrest "github.com/opencrm/crm/runtime/rest"
 	"github.com/opencrm/crm/runtime/scripts"
+	"github.com/opencrm/crm/studio"
 )
 
 // Config is everything the binary can be told. cmd/crm fills it from flags
@@ -172,6 +173,7 @@ func (a *App) build(ctx context.Context) error {
 		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
 	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports})
 	jsrest.Mount(api, a.Scripts)
+	studio.Mount(a.Server.App())
 	return nil
 }
 
