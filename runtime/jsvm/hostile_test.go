@@ -153,7 +153,7 @@ func checkHostile(t *testing.T, h hostile, res Result, err error, took time.Dura
 // hostileLimits give the guards room to name their limit on a loaded
 // machine (the race detector, other tests); the infinite loop still ends
 // by wall time.
-var hostileLimits = Limits{WallTime: time.Second}
+var hostileLimits = Limits{WallTime: 3 * time.Second}
 
 func TestHostile_eachScriptIsStoppedWithTheRightError(t *testing.T) {
 	e := newEngine(t, Config{Limits: hostileLimits})
