@@ -264,6 +264,9 @@ func (s *Service) update(ctx context.Context, c *call, recID string, patch map[s
 		if len(problems) > 0 {
 			return nil, invalid(problems)
 		}
+		if v, set := changes["owner"]; set && v == nil {
+			return nil, invalid([]errs.FieldError{{Field: "owner", Code: "required", Message: "every record has an owner; transfer it instead of clearing it"}})
+		}
 		if owner, ok := changes["owner"].(string); ok && owner != old["owner"] {
 			if err := s.checkOwner(ctx, c, owner); err != nil {
 				return nil, err
