@@ -34,7 +34,7 @@ type Run struct {
 	Object          string      `json:"object,omitempty"`
 	Record          string      `json:"record,omitempty"`
 	Status          string      `json:"status"`
-	Attempts        int64       `json:"attempts"`
+	Attempts        int64       `json:"attempts"` // attempts made, admin retries included
 	StartedAt       string      `json:"startedAt"`
 	FinishedAt      string      `json:"finishedAt,omitempty"`
 	Error           string      `json:"error,omitempty"`
@@ -77,6 +77,7 @@ func (s *Service) run(ctx context.Context, j *jobs.Job, w *compiled, in runInput
 	} else if err != nil {
 		return err
 	}
+	doc["attempts"] = num(doc, "attempts") + 1 // every attempt, admin retries included
 	done := map[int]bool{}
 	acts, _ := doc["actions"].([]any)
 	for i, a := range acts {
@@ -133,7 +134,7 @@ func errorText(err error) string {
 }
 
 func (s *Service) saveProgress(ctx context.Context, j *jobs.Job, doc store.Doc, results []any) error {
-	doc["actions"], doc["status"], doc["attempts"] = results, RunRunning, int64(j.Attempts)
+	doc["actions"], doc["status"] = results, RunRunning
 	saved, err := s.st.Update(ctx, j.Tenant, runsColl, doc, 0)
 	if err != nil {
 		return fmt.Errorf("workflows: save run: %w", err)
@@ -144,7 +145,7 @@ func (s *Service) saveProgress(ctx context.Context, j *jobs.Job, doc store.Doc, 
 
 // saveRun records the outcome and returns the job's outcome (herr).
 func (s *Service) saveRun(ctx context.Context, j *jobs.Job, doc store.Doc, results []any, status string, herr error) error {
-	doc["actions"], doc["status"], doc["attempts"] = results, status, int64(j.Attempts)
+	doc["actions"], doc["status"] = results, status
 	if herr != nil && status == RunFailed {
 		doc["error"] = errorText(herr)
 	} else {
