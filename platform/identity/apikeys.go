@@ -69,6 +69,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, e
 // RevokeAPIKey deletes a key; it stops working at once on every node, since
 // every request looks the key up.
 func (s *Service) RevokeAPIKey(ctx context.Context, tenantID, keyID string) error {
+	s.auth.drop(keyID)
 	err := s.st.Delete(ctx, tenantID, apiKeysColl, keyID, 0)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidName) {
 		return errs.New(errs.NotFound, "apikey.not_found", "no such API key")

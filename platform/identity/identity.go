@@ -49,6 +49,10 @@ type Config struct {
 	Argon2 Argon2
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// AuthCacheTTL is how long a node trusts a credential it checked
+	// without reading it again (default 1 s; negative disables the cache).
+	// A revoke on the node is immediate; on other nodes it takes this long.
+	AuthCacheTTL time.Duration
 }
 
 // Validate checks the configuration.
@@ -66,6 +70,9 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.AuthCacheTTL == 0 {
+		c.AuthCacheTTL = time.Second
+	}
 	c.Lockout = c.Lockout.withDefaults()
 	return c
 }
@@ -77,6 +84,7 @@ type Service struct {
 	cfg       Config
 	dummyHash string // checked against when the user is unknown, so timing does not tell
 	failures  *failures
+	auth      *authCache
 }
 
 // New returns the identity service.
@@ -87,7 +95,8 @@ func New(st store.Store, tenants *tenant.Registry, cfg Config) (*Service, error)
 	cfg = cfg.withDefaults()
 	return &Service{st: st, tenants: tenants, cfg: cfg,
 		dummyHash: cfg.Argon2.hashPassword(id.Secret(16)),
-		failures:  newFailures(cfg.Lockout, cfg.Now)}, nil
+		failures:  newFailures(cfg.Lockout, cfg.Now),
+		auth:      newAuthCache(cfg.AuthCacheTTL, 100_000)}, nil
 }
 
 // Principal is an authenticated caller.
@@ -156,6 +165,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, errBadCredential
 	}
 	tenantID, credID, secret := parts[1], parts[2], parts[3]
+	if p, ok := s.auth.get(credID, token, s.cfg.Now()); ok {
+		return p, nil
+	}
 	t, err := s.tenants.ByID(ctx, tenantID)
 	if err != nil {
 		if errs.KindOf(err) == errs.NotFound {
@@ -188,11 +200,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil || !u.Active {
 		return Principal{}, errBadCredential
 	}
+	sessionExpiry := ""
 	if kind == "apikey" {
 		s.touchKey(ctx, tenantID, cred, now)
+	} else {
+		sessionExpiry = str(cred, "expiresAt")
 	}
-	return Principal{TenantID: t.ID, TenantName: t.Name, UserID: u.ID, Email: u.Email, Name: u.Name,
-		Roles: u.Roles, Manager: u.Manager, CredentialKind: kind, CredentialID: credID}, nil
+	p := Principal{TenantID: t.ID, TenantName: t.Name, UserID: u.ID, Email: u.Email, Name: u.Name,
+		Roles: u.Roles, Manager: u.Manager, CredentialKind: kind, CredentialID: credID}
+	s.auth.put(credID, token, p, s.cfg.Now(), sessionExpiry)
+	return p, nil
 }
 
 // touchKey records when a key was last used, at most once a minute, so that

@@ -115,6 +115,7 @@ func (s *Service) Logout(ctx context.Context, p Principal) error {
 	if p.CredentialKind != "session" {
 		return nil
 	}
+	s.auth.drop(p.CredentialID)
 	err := s.st.Delete(ctx, p.TenantID, sessionsColl, p.CredentialID, 0)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("identity: logout: %w", err)

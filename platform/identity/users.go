@@ -174,3 +174,105 @@ func userFromDoc(d store.Doc) User {
 	}
 	return u
 }
+
+// UserPatch changes a user; nil members stay as they are.
+type UserPatch struct {
+	Name     *string   `json:"name"`
+	Roles    *[]string `json:"roles"`
+	Manager  *string   `json:"manager"` // "" removes the manager
+	Password *string   `json:"password"`
+	Active   *bool     `json:"active"`
+}
+
+// UpdateUser changes a user's name, roles, manager, password or active flag.
+// A manager must be another user of the tenant, and the manager chain may not
+// loop. The change applies to the user's credentials at once on this node.
+func (s *Service) UpdateUser(ctx context.Context, tenantID, userID string, in UserPatch) (User, error) {
+	doc, err := s.st.Get(ctx, tenantID, usersColl, userID, nil)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidName) {
+		return User{}, errs.New(errs.NotFound, "user.not_found", "no such user")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("identity: update user: %w", err)
+	}
+	bad := errs.New(errs.Invalid, "user.invalid", "the change is invalid")
+	if in.Name != nil {
+		n := strings.TrimSpace(*in.Name)
+		if n == "" || utf8.RuneCountInString(n) > 200 {
+			bad = bad.WithField("name", "length", "must have 1 to 200 characters")
+		}
+		doc["name"] = n
+	}
+	if in.Roles != nil {
+		roles := make([]any, 0, len(*in.Roles))
+		for _, r := range *in.Roles {
+			if !validRoleName(r) {
+				bad = bad.WithField("roles", "pattern", fmt.Sprintf("role %q is not a valid role name", r))
+			}
+			roles = append(roles, r)
+		}
+		doc["roles"] = roles
+	}
+	if in.Password != nil {
+		if utf8.RuneCountInString(*in.Password) < MinPasswordLength || len(*in.Password) > 1024 {
+			bad = bad.WithField("password", "length", fmt.Sprintf("must have at least %d characters", MinPasswordLength))
+		} else {
+			doc["passwordHash"] = s.cfg.Argon2.hashPassword(*in.Password)
+		}
+	}
+	if in.Active != nil {
+		doc["active"] = *in.Active
+	}
+	if in.Manager != nil {
+		switch m := *in.Manager; {
+		case m == "":
+			delete(doc, "manager")
+		case m == userID:
+			bad = bad.WithField("manager", "cycle", "a user cannot be their own manager")
+		default:
+			if err := s.checkChain(ctx, tenantID, userID, m); err != nil {
+				bad = bad.WithField("manager", "invalid", err.Error())
+			}
+			doc["manager"] = m
+		}
+	}
+	if len(bad.Fields) > 0 {
+		bad.Message = bad.Fields[0].Field + " " + bad.Fields[0].Message
+		return User{}, bad
+	}
+	saved, err := s.st.Update(ctx, tenantID, usersColl, doc, 0)
+	if err != nil {
+		return User{}, fmt.Errorf("identity: update user: %w", err)
+	}
+	s.auth.dropUser(tenantID, userID)
+	return userFromDoc(saved), nil
+}
+
+// checkChain refuses a manager that does not exist or whose own chain leads
+// back to the user.
+func (s *Service) checkChain(ctx context.Context, tenantID, userID, manager string) error {
+	seen := map[string]bool{userID: true}
+	for cur := manager; cur != ""; {
+		if seen[cur] {
+			return errors.New("the manager chain would loop back to this user")
+		}
+		seen[cur] = true
+		u, err := s.getUser(ctx, tenantID, cur)
+		if err != nil {
+			return errors.New("no such user: " + cur)
+		}
+		cur = u.Manager
+		if len(seen) > 1000 {
+			return errors.New("the manager chain is too long")
+		}
+	}
+	return nil
+}
+
+// DeactivateUser stops a user from signing in and invalidates their
+// credentials; their records keep them as owner.
+func (s *Service) DeactivateUser(ctx context.Context, tenantID, userID string) error {
+	f := false
+	_, err := s.UpdateUser(ctx, tenantID, userID, UserPatch{Active: &f})
+	return err
+}

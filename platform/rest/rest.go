@@ -62,6 +62,8 @@ func Mount(api fiber.Router, d Deps) {
 	api.Post("/users", h.admin, h.createUser)
 	api.Get("/users", h.admin, h.listUsers)
 	api.Get("/users/:id", h.admin, h.getUser)
+	api.Patch("/users/:id", h.admin, h.updateUser)
+	api.Delete("/users/:id", h.admin, h.deactivateUser)
 }
 
 // authenticate turns the bearer credential into the request's principal.
@@ -219,4 +221,28 @@ func (h *handlers) getUser(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(u)
+}
+
+func (h *handlers) updateUser(c *fiber.Ctx) error {
+	var in identity.UserPatch
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := h.Identity.UpdateUser(c.UserContext(), principal(c).TenantID, strings.Clone(c.Params("id")), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+func (h *handlers) deactivateUser(c *fiber.Ctx) error {
+	p := principal(c)
+	id := strings.Clone(c.Params("id"))
+	if id == p.UserID {
+		return errs.New(errs.Conflict, "user.self", "you cannot deactivate yourself")
+	}
+	if err := h.Identity.DeactivateUser(c.UserContext(), p.TenantID, id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -60,6 +60,30 @@ func TestPlatformAPI(t *testing.T) {
 		env.MustDo(t, "POST", "/api/v1/auth/logout", s.Token, "", 204, nil)
 		env.MustDo(t, "GET", "/api/v1/auth/me", s.Token, "", 401, nil)
 	})
+	t.Run("users are changed and deactivated; their credentials follow at once", func(t *testing.T) {
+		var u struct {
+			Name, Manager string
+			Roles         []string
+		}
+		env.MustDo(t, "PATCH", "/api/v1/users/"+rep.ID, env.Tokens["admin"], `{"name":"Rita R.","roles":["sales","north"]}`, 200, &u)
+		if u.Name != "Rita R." || len(u.Roles) != 2 {
+			t.Fatalf("user %+v", u)
+		}
+		env.MustDo(t, "PATCH", "/api/v1/users/"+rep.ID, env.Tokens["admin"], `{"manager":"`+rep.ID+`"}`, 422, nil)
+		env.MustDo(t, "PATCH", "/api/v1/users/nope", env.Tokens["admin"], `{"name":"x"}`, 404, nil)
+		var me struct{ Roles []string }
+		env.MustDo(t, "GET", "/api/v1/auth/me", key.Key, "", 200, &me)
+		if len(me.Roles) != 2 {
+			t.Fatalf("the key still has the old roles: %v", me.Roles)
+		}
+		var other struct{ ID string }
+		env.MustDo(t, "POST", "/api/v1/users", env.Tokens["admin"], `{"email":"temp@acme.test","password":"temp password"}`, 201, &other)
+		var s struct{ Token string }
+		env.MustDo(t, "POST", "/api/v1/auth/login", "", `{"tenant":"acme","email":"temp@acme.test","password":"temp password"}`, 200, &s)
+		env.MustDo(t, "DELETE", "/api/v1/users/"+other.ID, env.Tokens["admin"], "", 204, nil)
+		env.MustDo(t, "GET", "/api/v1/auth/me", s.Token, "", 401, nil)
+		env.MustDo(t, "POST", "/api/v1/auth/login", "", `{"tenant":"acme","email":"temp@acme.test","password":"temp password"}`, 401, nil)
+	})
 	t.Run("a revoked key stops working at once", func(t *testing.T) {
 		env.MustDo(t, "DELETE", "/api/v1/apikeys/"+key.ID, env.Tokens["admin"], "", 204, nil)
 		env.MustDo(t, "GET", "/api/v1/auth/me", key.Key, "", 401, nil)
