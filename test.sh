@@ -5,3 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 go vet ./...
 go test -race -count=1 -timeout 20m ./...
+# The studio (studio/): its committed build must be what its sources make,
+# its first load must stay within budget, and its browser tests run headless
+# Chromium (installed from Debian when missing) against the real server.
+(cd studio && npm ci --no-audit --no-fund && npm run typecheck && npm run check-build && npm run size && npm run e2e)

@@ -110,4 +110,6 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById("app")!);
+const root = document.getElementById("app")!;
+root.textContent = ""; // drop the "Loading" placeholder of index.html
+render(<App />, root);

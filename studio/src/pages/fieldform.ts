@@ -110,7 +110,7 @@ export function defOf(s: FieldState, prev: FieldDef = {}): FieldDef {
     }
     case "lookup":
     case "masterdetail":
-      d["x-crm-target"] = s.target;
+      if (s.target) d["x-crm-target"] = s.target;
       break;
     case "formula":
       d["x-crm-formula"] = s.formula;
