@@ -28,6 +28,31 @@ const (
 type Validator struct {
 	obj    *Object
 	schema *jsonschema.Schema
+	// plans holds every field a record may name (the fields of obj that
+	// are not deleted); a name missing here is an unknown field.
+	plans map[string]*fieldPlan
+}
+
+// fieldPlan is what Prepare needs to know of one field, worked out once
+// per validator rather than on every record.
+type fieldPlan struct {
+	f        *Field
+	readOnly bool
+	// inSchema is set for the fields of the record schema (the writable
+	// custom fields); fast is their compiled fast check, nil when the
+	// fragment needs jsonschema every time (see fastpath.go).
+	inSchema bool
+	fast     *fastSchema
+	update   updateNormalizer
+}
+
+// pendingValue is a non-null input value of a writable field, waiting for
+// the schema check and normalisation.
+type pendingValue struct {
+	name    string
+	val     any
+	plan    *fieldPlan
+	removed bool
 }
 
 // Validator returns the object's compiled record validator, compiling it on
@@ -64,7 +89,27 @@ func compileValidator(o *Object) (*Validator, error) {
 	if err != nil {
 		return nil, errs.Wrap(err, errs.Internal, "metadata.schema_compile", "cannot compile the record schema of %s", o.APIName)
 	}
-	return &Validator{obj: o, schema: s}, nil
+	// The fast checks read the same JSON text as the compiler, so they
+	// see the keyword values exactly as jsonschema does.
+	decoded, err := decodeJSON(raw)
+	if err != nil {
+		return nil, errs.Wrap(err, errs.Internal, "metadata.schema_compile", "cannot read the record schema of %s", o.APIName)
+	}
+	fragments := decoded.(map[string]any)["properties"].(map[string]any)
+	plans := make(map[string]*fieldPlan, len(o.byName))
+	for name, f := range o.byName {
+		if f.Deleted {
+			continue
+		}
+		p := &fieldPlan{f: f, readOnly: f.ReadOnly()}
+		if frag, ok := fragments[name]; ok {
+			p.inSchema = true
+			p.fast = compileFast(frag)
+		}
+		p.update, _ = f.typ.(updateNormalizer)
+		plans[name] = p
+	}
+	return &Validator{obj: o, schema: s, plans: plans}, nil
 }
 
 // Object returns the object the validator belongs to.
@@ -92,34 +137,39 @@ func (v *Validator) Prepare(input, old map[string]any, mode Mode) (map[string]an
 		problems = append(problems, errs.FieldError{Field: field, Code: code, Message: msg})
 	}
 	out := make(map[string]any, len(input))
-	check := make(map[string]any, len(input))
+	var buf [32]pendingValue
+	check := buf[:0]
 	for name, val := range input {
-		f, ok := v.obj.byName[name]
-		if !ok || f.Deleted {
+		p, ok := v.plans[name]
+		if !ok {
 			add(name, "unknown_field", "is not a field of "+v.obj.APIName)
 			continue
 		}
-		if f.ReadOnly() {
-			if val != nil && !sameValue(f, val, old[name]) {
+		if p.readOnly {
+			if val != nil && !sameValue(p.f, val, old[name]) {
 				add(name, "read_only", "is read-only")
 			}
 			continue
 		}
 		if val == nil {
-			if f.Required {
+			if p.f.Required {
 				add(name, "required", "is required")
 			} else {
 				out[name] = nil
 			}
 			continue
 		}
-		check[name] = val
+		check = append(check, pendingValue{name: name, val: val, plan: p})
 	}
 	if mode == Create {
 		for _, name := range v.obj.Required {
 			if val, ok := input[name]; !ok || val == nil || val == "" {
 				if ok && val == "" {
-					delete(check, name)
+					for i := range check {
+						if check[i].name == name {
+							check[i].removed = true
+						}
+					}
 				}
 				if !ok || val == "" {
 					add(name, "required", "is required")
@@ -127,48 +177,75 @@ func (v *Validator) Prepare(input, old map[string]any, mode Mode) (map[string]an
 			}
 		}
 	}
-	bad := map[string]bool{}
-	if len(check) > 0 {
-		if err := v.schema.Validate(check); err != nil {
-			for _, fe := range recordErrors(err) {
-				if !bad[fe.Field] {
-					bad[fe.Field] = true
-					problems = append(problems, fe)
-				}
-			}
-		}
-	}
-	for name, val := range check {
-		if bad[name] {
+	bad := v.schemaProblems(check, &problems)
+	for i := range check {
+		c := &check[i]
+		if c.removed || bad[c.name] {
 			continue
 		}
-		f := v.obj.byName[name]
+		f := c.plan.f
 		var stored any
 		var err error
-		if un, ok := f.typ.(updateNormalizer); ok && old != nil {
-			stored, err = un.NormalizeUpdate(f, val, old[name])
+		if c.plan.update != nil && old != nil {
+			stored, err = c.plan.update.NormalizeUpdate(f, c.val, old[c.name])
 		} else {
-			stored, err = f.typ.Normalize(f, val)
+			stored, err = f.typ.Normalize(f, c.val)
 		}
 		if err != nil {
 			msg := err.Error()
 			if ve, ok := err.(*ValueError); ok {
 				msg = ve.Message
 			}
-			add(name, ValueCode(err), msg)
+			add(c.name, ValueCode(err), msg)
 			continue
 		}
 		if stored == nil && f.Required {
-			add(name, "required", "is required")
+			add(c.name, "required", "is required")
 			continue
 		}
-		out[name] = stored
+		out[c.name] = stored
 	}
 	if len(problems) > 0 {
 		sortFieldErrors(problems)
 		return nil, problems
 	}
 	return out, nil
+}
+
+// schemaProblems checks the pending values against the record schema,
+// appends the first problem of each failing field and returns the names of
+// the failing fields. Values the fast path accepts are valid for the
+// schema; the others, and the fields without a fast check, go through
+// jsonschema, which alone words the problems. Fields are independent in
+// the record schema, so validating only those gives each of them the
+// problems that validating the whole record would.
+func (v *Validator) schemaProblems(check []pendingValue, problems *[]errs.FieldError) map[string]bool {
+	var slow map[string]any
+	for i := range check {
+		c := &check[i]
+		if c.removed || !c.plan.inSchema || c.plan.fast != nil && c.plan.fast.valid(c.val) {
+			continue
+		}
+		if slow == nil {
+			slow = make(map[string]any, len(check)-i)
+		}
+		slow[c.name] = c.val
+	}
+	if slow == nil {
+		return nil
+	}
+	err := v.schema.Validate(slow)
+	if err == nil {
+		return nil
+	}
+	bad := map[string]bool{}
+	for _, fe := range recordErrors(err) {
+		if !bad[fe.Field] {
+			bad[fe.Field] = true
+			*problems = append(*problems, fe)
+		}
+	}
+	return bad
 }
 
 // sameValue reports whether an input value equals the stored one, so a
