@@ -7,6 +7,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"strconv"
@@ -97,18 +98,24 @@ func boolQuery(c *fiber.Ctx, name string) (bool, error) {
 	return b, nil
 }
 
-// described writes an object's definition with its version.
-func described(e *metadata.Entry) (map[string]any, error) {
-	var def map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(e.Object.Describe())))
-	dec.UseNumber()
-	if err := dec.Decode(&def); err != nil {
+// described writes an object's definition with its API name, version and
+// time of change, keeping the definition's member order (fields appear in
+// the order the admin gave them).
+func described(e *metadata.Entry) (json.RawMessage, error) {
+	def := bytes.TrimSpace(e.Object.Describe())
+	if len(def) < 2 || def[0] != '{' {
+		return nil, errs.New(errs.Internal, "metadata.describe", "cannot describe %s", e.Object.APIName)
+	}
+	head, err := json.Marshal(map[string]any{"apiName": e.Object.APIName, "version": e.Version, "updatedAt": e.UpdatedAt})
+	if err != nil {
 		return nil, err
 	}
-	def["apiName"] = e.Object.APIName
-	def["version"] = e.Version
-	def["updatedAt"] = e.UpdatedAt
-	return def, nil
+	out := make([]byte, 0, len(def)+len(head)+1)
+	out = append(out, head[:len(head)-1]...)
+	if rest := bytes.TrimSpace(def[1:]); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, def[1:]...), nil
 }
 
 func (h *handlers) listObjects(c *fiber.Ctx) error {
@@ -128,7 +135,8 @@ func (h *handlers) getObject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(def)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(def)
 }
 
 func (h *handlers) putObject(c *fiber.Ctx) error {
@@ -156,7 +164,8 @@ func (h *handlers) putObject(c *fiber.Ctx) error {
 	if plan.Created {
 		status = fiber.StatusCreated
 	}
-	return c.Status(status).JSON(def)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(status).Send(def)
 }
 
 func (h *handlers) deleteObject(c *fiber.Ctx) error {

@@ -355,3 +355,21 @@ func TestOpenAPI_describesTheTenantsObjectsAsTheyAreNow(t *testing.T) {
 	}
 	env.MustDo(t, "GET", "/api/v1/openapi.json", "", "", 401, nil)
 }
+
+func TestObjectsAPI_keepsFieldOrder(t *testing.T) {
+	env := setup(t)
+	res := env.Do(t, "GET", "/api/v1/objects/invoice", env.Tokens["admin"], "")
+	body := string(res.Body)
+	order := []string{`"number"`, `"amount"`, `"status"`, `"account"`, `"email"`}
+	last := -1
+	for _, f := range order {
+		i := strings.Index(body, f)
+		if i < last {
+			t.Fatalf("%s is out of the definition's order: %s", f, body)
+		}
+		last = i
+	}
+	if !strings.HasPrefix(body, `{"apiName":"invoice","updatedAt":`) {
+		t.Fatalf("head %s", body[:60])
+	}
+}
