@@ -351,8 +351,8 @@ type snapshot struct {
 	mu       sync.Mutex // serialises the enforcer (Casbin is not safe for concurrent use)
 	enforcer *casbin.Enforcer
 
+	indexes sync.Map // role -> *roleIndex
 	grants  sync.Map // roles key + "\x00" + object -> *Grant
-	studios sync.Map // roles key + "\x00" + action -> bool
 }
 
 func rolesKey(roles []string, suffix string) string {
@@ -385,31 +385,68 @@ func (sn *snapshot) grant(roles []string, object string) (*Grant, error) {
 	return g, nil
 }
 
-// compute asks the enforcer for each action and derives field access and
-// sharing rules from the roles the given ones inherit from.
-func (sn *snapshot) compute(roles []string, object string) (*Grant, error) {
+// roleIndex is what one role may do, inherited permissions included, as
+// Casbin computed it for the snapshot: "object\x00action" keys and the roles
+// it inherits from.
+type roleIndex struct {
+	allowed   map[string]bool
+	ancestors []string
+}
+
+// index returns the role's index, asking the enforcer on first use. One
+// scan of the tenant's policies per role and snapshot: Enforce costs time
+// linear in the policies on every call, this only once.
+func (sn *snapshot) index(role string) (*roleIndex, error) {
+	if ix, ok := sn.indexes.Load(role); ok {
+		return ix.(*roleIndex), nil
+	}
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
-	g := &Grant{Version: sn.version}
-	for _, act := range []struct {
-		name string
-		to   *bool
-	}{{"read", &g.Read}, {"create", &g.Create}, {"update", &g.Update}, {"delete", &g.Delete},
-		{"viewAll", &g.ViewAll}, {"modifyAll", &g.ModifyAll}} {
-		for _, r := range roles {
-			ok, err := sn.enforcer.Enforce(r, sn.tenant, object, act.name)
-			if err != nil {
-				return nil, fmt.Errorf("access: enforce: %w", err)
-			}
-			if ok {
-				*act.to = true
-				break
-			}
+	if ix, ok := sn.indexes.Load(role); ok {
+		return ix.(*roleIndex), nil
+	}
+	perms, err := sn.enforcer.GetImplicitPermissionsForUser(role, sn.tenant)
+	if err != nil {
+		return nil, fmt.Errorf("access: permissions of %s: %w", role, err)
+	}
+	up, err := sn.enforcer.GetImplicitRolesForUser(role, sn.tenant)
+	if err != nil {
+		return nil, fmt.Errorf("access: roles of %s: %w", role, err)
+	}
+	ix := &roleIndex{allowed: make(map[string]bool, len(perms)), ancestors: up}
+	for _, p := range perms { // sub, dom, obj, act
+		if len(p) == 4 && p[1] == sn.tenant {
+			ix.allowed[p[2]+"\x00"+p[3]] = true
 		}
 	}
-	effective, err := sn.inherited(roles)
-	if err != nil {
-		return nil, err
+	sn.indexes.Store(role, ix)
+	return ix, nil
+}
+
+// compute derives a grant from the roles' indexes: object actions from
+// Casbin, field access and sharing rules from the roles they inherit from.
+func (sn *snapshot) compute(roles []string, object string) (*Grant, error) {
+	g := &Grant{Version: sn.version}
+	var effective []string
+	for _, r := range roles {
+		ix, err := sn.index(r)
+		if err != nil {
+			return nil, err
+		}
+		for _, act := range []struct {
+			name string
+			to   *bool
+		}{{"read", &g.Read}, {"create", &g.Create}, {"update", &g.Update}, {"delete", &g.Delete},
+			{"viewAll", &g.ViewAll}, {"modifyAll", &g.ModifyAll}} {
+			if ix.allowed[object+"\x00"+act.name] {
+				*act.to = true
+			}
+		}
+		for _, name := range append([]string{r}, ix.ancestors...) {
+			if !slices.Contains(effective, name) {
+				effective = append(effective, name)
+			}
+		}
 	}
 	var fields map[string]string
 	contributors := 0
@@ -476,46 +513,15 @@ func (sn *snapshot) fieldsOf(role, object string) (map[string]string, bool) {
 	return fields, granted
 }
 
-// inherited returns the roles and every role they inherit from, each once.
-// Call with sn.mu held.
-func (sn *snapshot) inherited(roles []string) ([]string, error) {
-	out := make([]string, 0, len(roles)*2)
-	for _, r := range roles {
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-		up, err := sn.enforcer.GetImplicitRolesForUser(r, sn.tenant)
-		if err != nil {
-			return nil, fmt.Errorf("access: roles of %s: %w", r, err)
-		}
-		for _, u := range up {
-			if !slices.Contains(out, u) {
-				out = append(out, u)
-			}
-		}
-	}
-	return out, nil
-}
-
 func (sn *snapshot) studio(roles []string, action string) (bool, error) {
-	key := rolesKey(roles, action)
-	if v, ok := sn.studios.Load(key); ok {
-		return v.(bool), nil
-	}
-	sn.mu.Lock()
-	allowed := false
 	for _, r := range roles {
-		ok, err := sn.enforcer.Enforce(r, sn.tenant, studioObject, action)
+		ix, err := sn.index(r)
 		if err != nil {
-			sn.mu.Unlock()
-			return false, fmt.Errorf("access: enforce: %w", err)
+			return false, err
 		}
-		if ok {
-			allowed = true
-			break
+		if ix.allowed[studioObject+"\x00"+action] {
+			return true, nil
 		}
 	}
-	sn.mu.Unlock()
-	sn.studios.Store(key, allowed)
-	return allowed, nil
+	return false, nil
 }
