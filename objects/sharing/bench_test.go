@@ -68,7 +68,7 @@ func BenchmarkListPrivate(b *testing.B) {
 
 	for _, c := range []struct {
 		name, user, sort string
-		want           int // records visible
+		want             int // records visible
 	}{
 		{"rep-own", "u7", "", n / owners},
 		{"rep-own-newest-first", "u7", "-createdAt", n / owners},
