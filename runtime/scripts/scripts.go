@@ -35,8 +35,13 @@ const (
 	stateID     = "~state"
 )
 
-// Events a script may bind to.
-var Events = []string{"beforeCreate", "afterCreate", "beforeUpdate", "afterUpdate", "beforeDelete", "afterDelete"}
+// Events a script may bind to: the record events, and WorkflowEvent, the
+// function a workflow's "run a script" action calls.
+var Events = []string{"beforeCreate", "afterCreate", "beforeUpdate", "afterUpdate", "beforeDelete", "afterDelete", WorkflowEvent}
+
+// WorkflowEvent is the function a workflow action runs: onWorkflow(ctx), with
+// ctx.record the record that triggered the workflow.
+const WorkflowEvent = "onWorkflow"
 
 var nameRe = regexp.MustCompile(`^[a-z][a-zA-Z0-9_-]{0,63}$`)
 

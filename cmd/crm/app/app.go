@@ -15,11 +15,13 @@ import (
 	"github.com/opencrm/crm/objects/metadata"
 	"github.com/opencrm/crm/objects/records"
 	objrest "github.com/opencrm/crm/objects/rest"
+	"github.com/opencrm/crm/objects/workflows"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
 	"github.com/opencrm/crm/platform/id"
 	"github.com/opencrm/crm/platform/idempotency"
 	"github.com/opencrm/crm/platform/identity"
+	"github.com/opencrm/crm/platform/jobs"
 	"github.com/opencrm/crm/platform/metrics"
 	"github.com/opencrm/crm/platform/rest"
 	"github.com/opencrm/crm/platform/store"
@@ -84,17 +86,20 @@ func (c Config) withDefaults() Config {
 
 // App is the running platform.
 type App struct {
-	Config   Config
-	Log      *slog.Logger
-	Store    store.Store
-	Tenants  *tenant.Registry
-	Identity *identity.Service
-	Meta     *metadata.Service
-	Records  *records.Service
-	Imports  *imports.Service
-	JS       *jsvm.Engine
-	Scripts  *scripts.Service
-	Server   *httpx.Server
+	Config    Config
+	Log       *slog.Logger
+	Store     store.Store
+	Tenants   *tenant.Registry
+	Identity  *identity.Service
+	Meta      *metadata.Service
+	Records   *records.Service
+	Imports   *imports.Service
+	JS        *jsvm.Engine
+	Scripts   *scripts.Service
+	Jobs      *jobs.Service
+	Workflows *workflows.Service
+	Runner    *jobs.Runner
+	Server    *httpx.Server
 	// Provisioners prepare a new tenant's data, in order.
 	Provisioners []identity.Provisioner
 	Metrics      *metrics.Registry
@@ -117,6 +122,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Store = metrics.InstrumentStore(raw, a.Metrics)
 	if err := a.build(ctx); err != nil {
 		raw.Close()
+		return nil, err
+	}
+	if err := a.upgradeTenants(ctx); err != nil {
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -158,13 +167,23 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Scripts = scripts.New(a.Store, a.Meta, a.JS, scripts.Config{})
-	if a.Records, err = records.New(a.Store, a.Meta, a.Identity, rcfg, records.WithHooks(a.Scripts.Hook())); err != nil {
+	if a.Jobs, err = jobs.New(a.Store, jobs.Config{}); err != nil {
+		return err
+	}
+	a.Workflows = workflows.New(a.Store, a.Jobs, a.Meta, a.Identity, workflows.Config{Log: a.Log})
+	if a.Records, err = records.New(a.Store, a.Meta, a.Identity, rcfg,
+		records.WithHooks(a.Scripts.Hook(), a.Workflows.Hook())); err != nil {
 		return err
 	}
 	a.Scripts.SetRecords(a.Records)
+	a.Workflows.Bind(a.Records)
+	a.Workflows.SetScriptRunner(a.Scripts.WorkflowRunner())
+	a.Runner = jobs.NewRunner(a.Jobs, jobs.RunnerConfig{Log: a.Log, Tenants: a.activeTenants})
+	a.Workflows.Register(a.Runner)
 	keeper := idempotency.New(a.Store, idempotency.Config{})
 	a.Imports = imports.New(a.Store, a.Meta, a.Records)
-	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision}
+	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
+		a.Jobs.Provision, a.Workflows.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
@@ -172,6 +191,7 @@ func (a *App) build(ctx context.Context) error {
 	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
 		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
 	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports})
+	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: a.Workflows, Jobs: a.Jobs, Records: a.Records})
 	jsrest.Mount(api, a.Scripts)
 	studio.Mount(a.Server.App())
 	return nil
@@ -203,9 +223,56 @@ func platformSecret(ctx context.Context, st store.Store, name string) ([]byte, e
 	}
 }
 
-// Serve serves on ln until ctx is cancelled, then drains and returns nil.
+// Serve runs the job runner and serves on ln until ctx is cancelled, then
+// drains and returns nil. On a store without atomic updates (FerretDB) the
+// runner cannot take leases safely, so workflows and jobs do not run: that is
+// logged, and the API still serves.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if err := a.Runner.Start(ctx); err != nil {
+		a.Log.Warn("the job runner is not started: workflows and background jobs will not run", "err", err)
+	} else {
+		defer a.Runner.Stop()
+	}
 	return a.Server.Serve(ctx, ln)
+}
+
+// upgradeTenants runs every provisioner over every existing tenant, so a
+// tenant made by an older version gets the collections and indexes that
+// newer parts need. Provisioners are idempotent.
+func (a *App) upgradeTenants(ctx context.Context) error {
+	ts, err := a.Tenants.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if !t.Active() {
+			continue
+		}
+		if err := a.Identity.Provision(ctx, t.ID); err != nil {
+			return fmt.Errorf("upgrade tenant %s: %w", t.Name, err)
+		}
+		for _, p := range a.Provisioners {
+			if err := p(ctx, t.ID); err != nil {
+				return fmt.Errorf("upgrade tenant %s: %w", t.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// activeTenants lists the ids of the tenants whose jobs this node runs.
+func (a *App) activeTenants(ctx context.Context) ([]string, error) {
+	ts, err := a.Tenants.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(ts))
+	for _, t := range ts {
+		if t.Active() {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids, nil
 }
 
 // Close stops background work and releases the store.
