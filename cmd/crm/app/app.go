@@ -15,7 +15,9 @@ import (
 	"github.com/opencrm/crm/objects/metadata"
 	"github.com/opencrm/crm/objects/records"
 	objrest "github.com/opencrm/crm/objects/rest"
+	"github.com/opencrm/crm/objects/sharing"
 	"github.com/opencrm/crm/objects/workflows"
+	"github.com/opencrm/crm/platform/access"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
 	"github.com/opencrm/crm/platform/id"
@@ -92,6 +94,7 @@ type App struct {
 	Tenants   *tenant.Registry
 	Identity  *identity.Service
 	Meta      *metadata.Service
+	Access    *access.Service
 	Records   *records.Service
 	Imports   *imports.Service
 	JS        *jsvm.Engine
@@ -171,7 +174,15 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Workflows = workflows.New(a.Store, a.Jobs, a.Meta, a.Identity, workflows.Config{Log: a.Log})
-	if a.Records, err = records.New(a.Store, a.Meta, a.Identity, rcfg,
+	if a.Access, err = access.New(a.Store, a.Identity, access.Config{}); err != nil {
+		return err
+	}
+	guard, err := sharing.New(a.Access, a.Identity, a.Meta, sharing.Config{})
+	if err != nil {
+		return err
+	}
+	a.Access.SetRuleChecker(guard)
+	if a.Records, err = records.New(a.Store, a.Meta, a.Identity, rcfg, records.WithGuard(guard),
 		records.WithHooks(a.Scripts.Hook(), a.Workflows.Hook())); err != nil {
 		return err
 	}
@@ -183,13 +194,14 @@ func (a *App) build(ctx context.Context) error {
 	keeper := idempotency.New(a.Store, idempotency.Config{})
 	a.Imports = imports.New(a.Store, a.Meta, a.Records)
 	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
-		a.Jobs.Provision, a.Workflows.Provision}
+		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
 	api := a.Server.API()
 	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
 		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
+	rest.MountRoles(api, rest.RolesDeps{Access: a.Access})
 	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports})
 	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: a.Workflows, Jobs: a.Jobs, Records: a.Records})
 	jsrest.Mount(api, a.Scripts)
