@@ -30,6 +30,9 @@ type Deps struct {
 	Records     *records.Service
 	Idempotency *idempotency.Keeper
 	Imports     *imports.Service
+	// MetadataWriter guards the routes that change definitions (objects,
+	// layouts, list views); nil lets only admins through.
+	MetadataWriter fiber.Handler
 }
 
 type handlers struct {
@@ -64,9 +67,12 @@ func Mount(api fiber.Router, d Deps) {
 	api.Get("/records/:object/:id/related/:child", h.related) // related lists: related.go
 }
 
-// metadataWriter lets only admins change metadata until studio permissions
-// come with the access package.
+// metadataWriter guards metadata changes: Deps.MetadataWriter (roles with
+// the studio right), or admins only.
 func (h *handlers) metadataWriter(c *fiber.Ctx) error {
+	if h.MetadataWriter != nil {
+		return h.MetadataWriter(c)
+	}
 	if p, _ := identity.PrincipalFrom(c.UserContext()); !p.IsAdmin() {
 		return errs.New(errs.Forbidden, "auth.forbidden", "only an admin may change object definitions")
 	}

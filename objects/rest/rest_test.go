@@ -422,3 +422,14 @@ func TestRecordsAPI_permissions(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) { env.Run(t, s) })
 	}
 }
+
+func TestObjectsAPI_studioRoleMayChangeMetadata(t *testing.T) {
+	env := setup(t)
+	env.MustDo(t, "PUT", "/api/v1/roles/architect", env.Tokens["admin"], `{"permissions":{},"studio":true}`, 200, nil)
+	var u struct{ ID string }
+	env.MustDo(t, "POST", "/api/v1/users", env.Tokens["admin"], `{"email":"arch@acme.test","password":"arch password","roles":["architect"]}`, 201, &u)
+	var key struct{ Key string }
+	env.MustDo(t, "POST", "/api/v1/apikeys", env.Tokens["admin"], `{"name":"arch","user":"`+u.ID+`"}`, 201, &key)
+	env.MustDo(t, "PUT", "/api/v1/objects/thing", key.Key, `{"title":"Thing","type":"object","properties":{"a":{"type":"string","x-crm-type":"text"}}}`, 201, nil)
+	env.MustDo(t, "PUT", "/api/v1/objects/thing2", env.Tokens["rep"], `{"title":"Thing","type":"object","properties":{}}`, 403, nil)
+}

@@ -202,7 +202,8 @@ func (a *App) build(ctx context.Context) error {
 	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
 		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
 	rest.MountRoles(api, rest.RolesDeps{Access: a.Access})
-	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports})
+	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports,
+		MetadataWriter: rest.RequireStudio(a.Access, access.StudioMetadata)})
 	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: a.Workflows, Jobs: a.Jobs, Records: a.Records})
 	jsrest.Mount(api, a.Scripts)
 	studio.Mount(a.Server.App())
