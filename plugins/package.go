@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -35,6 +36,11 @@ type Package struct {
 	wfRaw     map[string][]byte
 	seed      map[string][]map[string]any
 }
+
+var (
+	workflowNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	scriptNameRe   = regexp.MustCompile(`^[a-z][a-zA-Z0-9_-]{0,63}$`)
+)
 
 type viewKey struct{ object, name string }
 
@@ -174,6 +180,9 @@ func (p *Package) add(name string, files map[string][]byte) error {
 			return fmt.Errorf("a script source needs scripts/%s.json", base)
 		}
 	case len(parts) == 2 && parts[0] == "scripts" && ext == ".json":
+		if !scriptNameRe.MatchString(base) {
+			return fmt.Errorf("a script's name must match %s", scriptNameRe)
+		}
 		var sf scriptFile
 		if err := strictJSON(raw, &sf); err != nil {
 			return err
@@ -197,6 +206,9 @@ func (p *Package) add(name string, files map[string][]byte) error {
 		}
 		p.roles[base] = r
 	case len(parts) == 2 && parts[0] == "workflows" && ext == ".json":
+		if !workflowNameRe.MatchString(base) {
+			return fmt.Errorf("a workflow's name must match %s", workflowNameRe)
+		}
 		var d workflows.Definition
 		if err := strictJSON(raw, &d); err != nil {
 			return err

@@ -162,7 +162,7 @@ func (s *Service) planRoles(ctx context.Context, tenant string, p *Plan, pkg, ba
 		p.NotApplied = append(p.NotApplied, "roles: this node has no access service")
 		return nil
 	}
-	for _, name := range unionKeys(pkg.roles, baseRoles(base)) {
+	for _, name := range parentsFirst(unionKeys(pkg.roles, baseRoles(base)), pkg.roles) {
 		var mine, theirs, old []byte
 		r, err := s.Roles.Role(ctx, tenant, name)
 		switch {
@@ -182,6 +182,39 @@ func (s *Service) planRoles(ctx context.Context, tenant string, p *Plan, pkg, ba
 		}
 	}
 	return nil
+}
+
+// parentsFirst orders role names so that a parent the package defines
+// comes before its children.
+func parentsFirst(names []string, roles map[string]access.Role) []string {
+	var out []string
+	done := map[string]bool{}
+	var visit func(n string, depth int)
+	visit = func(n string, depth int) {
+		if done[n] || depth > len(names) {
+			return
+		}
+		if r, ok := roles[n]; ok && r.Parent != "" {
+			visit(r.Parent, depth+1)
+		}
+		if !done[n] && contains(names, n) {
+			done[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, n := range names {
+		visit(n, 0)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func baseRoles(b *Package) map[string]access.Role {
