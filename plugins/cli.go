@@ -107,10 +107,10 @@ func (c CLI) Run(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// resolvePackage reads DIR, or takes NAME from the catalog (uninstall needs
-// only the name).
+// resolvePackage reads DIR (a directory with a manifest.json), or takes
+// NAME from the catalog (uninstall needs only the name).
 func resolvePackage(svc *Service, action, arg string) (string, *Package, error) {
-	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+	if st, err := os.Stat(filepath.Join(arg, "manifest.json")); err == nil && !st.IsDir() {
 		pkg, err := Load(os.DirFS(arg))
 		if err != nil {
 			return "", nil, err

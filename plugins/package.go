@@ -56,14 +56,16 @@ type scriptFile struct {
 }
 
 // Load reads a package from a file system (a directory: os.DirFS, or an
-// embedded one). Markdown files at the top are documentation and skipped.
+// embedded one). Markdown files at the top are documentation and Go files
+// there embed a built-in package (plugins/sales); both are skipped.
 func Load(fsys fs.FS) (*Package, error) {
 	files := map[string][]byte{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || strings.HasPrefix(path.Base(p), ".") || (!strings.Contains(p, "/") && strings.HasSuffix(p, ".md")) {
+		top := !strings.Contains(p, "/")
+		if d.IsDir() || strings.HasPrefix(path.Base(p), ".") || (top && (strings.HasSuffix(p, ".md") || strings.HasSuffix(p, ".go"))) {
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)
