@@ -120,8 +120,11 @@ func TestServe_answersHealthQuicklyAndDrainsOnSIGTERM(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("healthz answered %v after start", time.Since(begin).Round(time.Millisecond))
-	if out := c.output(); !strings.Contains(out, "admin@demo.test") {
-		t.Errorf("--demo did not print the demo sign-in: %s", out)
+	// The output is read by another goroutine: give it a moment.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(c.output(), "admin@demo.test"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("--demo did not print the demo sign-in: %s", c.output())
+		}
 	}
 	code, _, err := call("POST", c.url+"/api/v1/auth/login", "", `{"tenant":"demo","email":"admin@demo.test","password":"demo-password"}`)
 	if err != nil || code != 200 {
