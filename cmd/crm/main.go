@@ -19,6 +19,7 @@ import (
 	"github.com/opencrm/crm/cmd/crm/bench"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/logx"
+	"github.com/opencrm/crm/plugins"
 )
 
 const usage = `crm — the metadata-driven CRM platform
@@ -27,6 +28,8 @@ Usage:
   crm serve [flags]    run the platform (see crm serve -h)
   crm metadata pull --tenant NAME DIR    write a tenant's metadata as JSON files
   crm metadata push --tenant NAME DIR    apply such files to a tenant (checked first)
+  crm plugin install|upgrade|uninstall DIR|NAME --tenant NAME [--yes] [--purge]
+                       show the plan of a package change, and apply it with --yes
   crm bench [flags]    load a lead-like object and measure the REST API against the store (see crm bench -h)
 
 Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL.
@@ -45,6 +48,8 @@ func main() {
 		err = benchCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "metadata":
 		err = metadataCmd(os.Args[2:], os.Stdout, os.Stderr)
+	case "plugin":
+		err = pluginCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -208,4 +213,24 @@ func metadataCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %s\n", v)
 	}
 	return nil
+}
+
+func pluginCmd(args []string, stdout, stderr io.Writer) error {
+	var cfg app.Config
+	cli := plugins.CLI{
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&cfg.DataDir, "data", env("CRM_DATA", "./data"), "directory of the embedded store (CRM_DATA)")
+			fs.StringVar(&cfg.Store, "store", env("CRM_STORE", "sqlite"), "'sqlite' or a mongodb:// URI (CRM_STORE)")
+		},
+		Open: func(ctx context.Context) (plugins.CLIServices, func() error, error) {
+			a, err := app.New(ctx, cfg, nil)
+			if err != nil {
+				return plugins.CLIServices{}, nil, err
+			}
+			return plugins.CLIServices{Plugins: a.Plugins, Tenants: a.Tenants, Users: a.Identity}, a.Close, nil
+		},
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return cli.Run(ctx, args, stdout, stderr)
 }

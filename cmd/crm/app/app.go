@@ -30,6 +30,8 @@ import (
 	"github.com/opencrm/crm/platform/store/mongo"
 	"github.com/opencrm/crm/platform/store/sqlite"
 	"github.com/opencrm/crm/platform/tenant"
+	"github.com/opencrm/crm/plugins"
+	pluginrest "github.com/opencrm/crm/plugins/rest"
 	"github.com/opencrm/crm/runtime/jsvm"
 	jsrest "github.com/opencrm/crm/runtime/rest"
 	"github.com/opencrm/crm/runtime/scripts"
@@ -102,6 +104,7 @@ type App struct {
 	Jobs      *jobs.Service
 	Workflows *workflows.Service
 	Runner    *jobs.Runner
+	Plugins   *plugins.Service
 	Server    *httpx.Server
 	// Provisioners prepare a new tenant's data, in order.
 	Provisioners []identity.Provisioner
@@ -193,8 +196,16 @@ func (a *App) build(ctx context.Context) error {
 	a.Workflows.Register(a.Runner)
 	keeper := idempotency.New(a.Store, idempotency.Config{})
 	a.Imports = imports.New(a.Store, a.Meta, a.Records)
+	cat, err := plugins.Builtins()
+	if err != nil {
+		return err
+	}
+	if a.Plugins, err = plugins.New(plugins.Deps{Store: a.Store, Meta: a.Meta, Records: a.Records, Scripts: a.Scripts,
+		Catalog: cat, Roles: a.Access, Workflows: a.Workflows}, plugins.Config{}); err != nil {
+		return err
+	}
 	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
-		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision}
+		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
@@ -206,6 +217,7 @@ func (a *App) build(ctx context.Context) error {
 		MetadataWriter: rest.RequireStudio(a.Access, access.StudioMetadata)})
 	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: a.Workflows, Jobs: a.Jobs, Records: a.Records})
 	jsrest.Mount(api, a.Scripts)
+	pluginrest.Mount(api, pluginrest.Deps{Plugins: a.Plugins})
 	studio.Mount(a.Server.App())
 	return nil
 }
