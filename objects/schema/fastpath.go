@@ -34,9 +34,11 @@ type fastSchema struct {
 	types        jsonTypes
 	enum         map[string]struct{} // string values only; nil: no enum
 	format       func(any) bool
+	quickFormat  func(string) bool // see fastformat.go; nil: none
 	minLen       int
 	maxLen       int
 	pattern      *regexp.Regexp
+	quickPattern func(string) bool
 	minimum      *fastBound
 	maximum      *fastBound
 	exclusiveMin *fastBound
@@ -95,7 +97,7 @@ func compileFast(doc any) *fastSchema {
 			ok = s.setEnum(val)
 		case "format":
 			name, isString := val.(string)
-			s.format = jsonschema.Formats[name]
+			s.format, s.quickFormat = jsonschema.Formats[name], quickFormats[name]
 			ok = isString && s.format != nil
 		case "minLength":
 			s.minLen, ok = fastInt(val)
@@ -110,7 +112,7 @@ func compileFast(doc any) *fastSchema {
 			if src, ok = val.(string); ok {
 				var err error
 				s.pattern, err = regexp.Compile(src)
-				ok = err == nil
+				s.quickPattern, ok = quickPatterns[src], err == nil
 			}
 		case "minimum":
 			s.minimum, ok = newFastBound(val)
@@ -240,7 +242,9 @@ func (s *fastSchema) valid(v any) bool {
 				return false
 			}
 		}
-		if s.format != nil && !s.format(x) {
+		// The format function gets v itself: converting x back to an
+		// interface would allocate.
+		if s.format != nil && !(s.quickFormat != nil && s.quickFormat(x)) && !s.format(v) {
 			return false
 		}
 		return s.validString(x)
@@ -289,7 +293,7 @@ func (s *fastSchema) validString(x string) bool {
 			return false
 		}
 	}
-	return s.pattern == nil || s.pattern.MatchString(x)
+	return s.pattern == nil || s.quickPattern != nil && s.quickPattern(x) || s.pattern.MatchString(x)
 }
 
 func (s *fastSchema) validNumber(n fastDecimal, v any) bool {
