@@ -57,7 +57,7 @@ func TestQuickAcceptors_neverAcceptWhatTheRealCheckRefuses(t *testing.T) {
 			for _, s := range append(pool, c.typical...) {
 				try(s)
 			}
-			for i := 0; i < 200000; i++ {
+			for i := 0; i < 100000; i++ {
 				s := []byte(c.typical[r.IntN(len(c.typical))])
 				if r.IntN(4) == 0 {
 					s = []byte(pool[r.IntN(len(pool))])

@@ -64,6 +64,9 @@ func (o *Object) Validator() (*Validator, error) {
 
 // compileValidator compiles the input schema: the writable custom fields,
 // without "required" (checked in Go so that one schema serves both modes).
+// Beside the jsonschema.Schema it compiles each field's fragment into a
+// fast check (fastpath.go) that spares the usual valid values the generic
+// evaluator; jsonschema still judges, and words, everything else.
 func compileValidator(o *Object) (*Validator, error) {
 	props := map[string]any{}
 	for _, f := range o.Fields {
