@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: what the README calls "the test command" and what CI
-# runs (.ci/run). Needs only Go; it installs nothing else today.
+# runs (.ci/run). Needs Go, Node.js 20 with npm; the studio step installs
+# Chromium from Debian when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 go vet ./...
 go test -race -count=1 -timeout 20m ./...
+# The hostile-script suite once more without the race detector, where its
+# limits are checked strictly (which limit stops each script, peak memory).
+go test -count=1 -run 'Hostile' ./runtime/jsvm/
 # The studio (studio/): its committed build must be what its sources make,
 # its first load must stay within budget, and its browser tests run headless
 # Chromium (installed from Debian when missing) against the real server.
