@@ -1,0 +1,130 @@
+package sales
+
+// The HTTP edge of the sales app: handlers turn HTTP into one call of the
+// Service and back; the rules live in the Service.
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/opencrm/crm/platform/httpx"
+)
+
+type handlers struct{ Sales *Service }
+
+// Mount registers the sales routes on an authenticated API router:
+//
+//	POST /records/lead/:id/convert   {"opportunity": bool, "mapping": {...}} -> {lead, account, contact, opportunity}
+//	POST /records/lead/:id/claim     -> the lead, now the caller's
+//	POST /records/lead/:id/release   -> the lead, back in the pool
+//	POST /records/lead/:id/assign    {"user": "<id>"} -> the lead
+//	POST /sales/leads/intake         a lead's fields -> 201 {lead} or 200 {lead, reactivated, task}
+//	GET|PUT /sales/settings
+func Mount(api fiber.Router, s *Service) {
+	h := &handlers{Sales: s}
+	api.Post("/records/lead/:id/convert", h.convert)
+	api.Post("/records/lead/:id/claim", h.claim)
+	api.Post("/records/lead/:id/release", h.release)
+	api.Post("/records/lead/:id/assign", h.assign)
+	api.Post("/sales/leads/intake", h.intake)
+	api.Get("/sales/settings", h.getSettings)
+	api.Put("/sales/settings", h.putSettings)
+}
+
+func param(c *fiber.Ctx, name string) string {
+	v, err := url.PathUnescape(c.Params(name))
+	if err != nil {
+		return strings.Clone(c.Params(name))
+	}
+	return strings.Clone(v)
+}
+
+// decode reads an optional JSON body: an empty one leaves v as it is.
+func decode(c *fiber.Ctx, v any) error {
+	if len(c.Body()) == 0 {
+		return nil
+	}
+	return httpx.DecodeJSON(c, v)
+}
+
+func (h *handlers) convert(c *fiber.Ctx) error {
+	var req ConvertRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	out, err := h.Sales.Convert(c.UserContext(), param(c, "id"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (h *handlers) claim(c *fiber.Ctx) error {
+	r, err := h.Sales.Claim(c.UserContext(), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, r.ETag())
+	return c.JSON(r)
+}
+
+func (h *handlers) release(c *fiber.Ctx) error {
+	r, err := h.Sales.Release(c.UserContext(), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, r.ETag())
+	return c.JSON(r)
+}
+
+func (h *handlers) assign(c *fiber.Ctx) error {
+	var body struct {
+		User string `json:"user"`
+	}
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	r, err := h.Sales.Assign(c.UserContext(), param(c, "id"), body.User)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, r.ETag())
+	return c.JSON(r)
+}
+
+func (h *handlers) intake(c *fiber.Ctx) error {
+	var body map[string]any
+	if err := httpx.DecodeJSON(c, &body); err != nil {
+		return err
+	}
+	out, err := h.Sales.Inquire(c.UserContext(), body)
+	if err != nil {
+		return err
+	}
+	if !out.Reactivated {
+		c.Status(fiber.StatusCreated)
+	}
+	return c.JSON(out)
+}
+
+func (h *handlers) getSettings(c *fiber.Ctx) error {
+	set, err := h.Sales.Settings(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(set)
+}
+
+func (h *handlers) putSettings(c *fiber.Ctx) error {
+	var set Settings
+	if err := httpx.DecodeJSON(c, &set); err != nil {
+		return err
+	}
+	out, err := h.Sales.PutSettings(c.UserContext(), set)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
