@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/opencrm/crm/platform/audit"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/id"
 	"github.com/opencrm/crm/platform/store"
@@ -43,6 +44,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, tenantID, name, userID strin
 	if _, err := s.st.Insert(ctx, tenantID, apiKeysColl, doc); err != nil {
 		return APIKey{}, "", fmt.Errorf("identity: create api key: %w", err)
 	}
+	s.record(ctx, tenantID, audit.Event{Kind: audit.KeyCreated, Target: keyID, Detail: map[string]any{"name": name, "user": userID}})
 	return k, full, nil
 }
 
@@ -77,5 +79,6 @@ func (s *Service) RevokeAPIKey(ctx context.Context, tenantID, keyID string) erro
 	if err != nil {
 		return fmt.Errorf("identity: revoke api key: %w", err)
 	}
+	s.record(ctx, tenantID, audit.Event{Kind: audit.KeyRevoked, Target: keyID})
 	return nil
 }

@@ -23,8 +23,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opencrm/crm/platform/audit"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/id"
+	"github.com/opencrm/crm/platform/logx"
 	"github.com/opencrm/crm/platform/store"
 	"github.com/opencrm/crm/platform/tenant"
 )
@@ -85,6 +87,28 @@ type Service struct {
 	dummyHash string // checked against when the user is unknown, so timing does not tell
 	failures  *failures
 	auth      *authCache
+	audit     *audit.Log
+}
+
+// SetAudit makes the service record sign-ins, key and user changes in the
+// tenant's security audit log.
+func (s *Service) SetAudit(l *audit.Log) { s.audit = l }
+
+// record appends to the audit log, when there is one. The actor is the
+// principal of ctx unless given. NB: an audit failure is logged, not
+// returned: a lost entry must not lock users out.
+func (s *Service) record(ctx context.Context, tenantID string, e audit.Event) {
+	if s.audit == nil || tenantID == "" {
+		return
+	}
+	if e.Actor == "" {
+		if p, ok := PrincipalFrom(ctx); ok {
+			e.Actor = p.UserID
+		}
+	}
+	if err := s.audit.Record(ctx, tenantID, e); err != nil {
+		logx.From(ctx).Error("security audit entry lost", "kind", e.Kind, "err", err)
+	}
 }
 
 // New returns the identity service.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencrm/crm/platform/audit"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/id"
 	"github.com/opencrm/crm/platform/store"
@@ -95,6 +96,13 @@ func (s *Service) Login(ctx context.Context, tenantName, email, password string)
 	}
 	if !ok {
 		s.failures.fail(key)
+		if t.ID != "" && t.Active() {
+			detail := map[string]any{"email": strings.ToLower(strings.TrimSpace(email))}
+			if ip := clientIP(ctx); ip != "" {
+				detail["ip"] = ip
+			}
+			s.record(ctx, t.ID, audit.Event{Kind: audit.LoginFailed, Detail: detail})
+		}
 		return Session{}, errBadLogin
 	}
 	s.failures.reset(key)
@@ -106,6 +114,11 @@ func (s *Service) Login(ctx context.Context, tenantName, email, password string)
 	if _, err := s.st.Insert(ctx, t.ID, sessionsColl, doc); err != nil {
 		return Session{}, fmt.Errorf("identity: open session: %w", err)
 	}
+	detail := map[string]any{"session": sid}
+	if ip := clientIP(ctx); ip != "" {
+		detail["ip"] = ip
+	}
+	s.record(ctx, t.ID, audit.Event{Kind: audit.LoginSucceeded, Actor: u.ID, Target: u.ID, Detail: detail})
 	return Session{Token: "cs_" + t.ID + "_" + sid + "_" + secret, ExpiresAt: exp, User: u}, nil
 }
 
@@ -120,6 +133,7 @@ func (s *Service) Logout(ctx context.Context, p Principal) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("identity: logout: %w", err)
 	}
+	s.record(ctx, p.TenantID, audit.Event{Kind: audit.Logout, Actor: p.UserID, Target: p.UserID})
 	return nil
 }
 
@@ -198,4 +212,17 @@ func (f *failures) evict(now time.Time) {
 	if len(f.m) >= f.cfg.MaxTracked {
 		f.m = map[string]*failure{}
 	}
+}
+
+type ipKey struct{}
+
+// WithClientIP returns a context that carries the caller's address, for the
+// audit log.
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, ipKey{}, ip)
+}
+
+func clientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(ipKey{}).(string)
+	return ip
 }

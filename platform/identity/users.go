@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/opencrm/crm/platform/audit"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/id"
 	"github.com/opencrm/crm/platform/store"
@@ -88,6 +89,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 		}
 		return User{}, fmt.Errorf("identity: create user: %w", err)
 	}
+	s.record(ctx, tenantID, audit.Event{Kind: audit.UserCreated, Target: u.ID, Detail: map[string]any{"email": u.Email, "roles": toAnyList(u.Roles)}})
 	return u, nil
 }
 
@@ -245,6 +247,23 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, userID string, in Us
 		return User{}, fmt.Errorf("identity: update user: %w", err)
 	}
 	s.auth.dropUser(tenantID, userID)
+	changed := map[string]any{}
+	if in.Name != nil {
+		changed["name"] = *in.Name
+	}
+	if in.Roles != nil {
+		changed["roles"] = toAnyList(*in.Roles)
+	}
+	if in.Manager != nil {
+		changed["manager"] = *in.Manager
+	}
+	if in.Active != nil {
+		changed["active"] = *in.Active
+	}
+	if in.Password != nil {
+		changed["password"] = "changed"
+	}
+	s.record(ctx, tenantID, audit.Event{Kind: audit.UserChanged, Target: userID, Detail: changed})
 	return userFromDoc(saved), nil
 }
 
@@ -275,4 +294,12 @@ func (s *Service) DeactivateUser(ctx context.Context, tenantID, userID string) e
 	f := false
 	_, err := s.UpdateUser(ctx, tenantID, userID, UserPatch{Active: &f})
 	return err
+}
+
+func toAnyList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -47,6 +47,7 @@ func Mount(api fiber.Router, d Deps) {
 	h := &handlers{d}
 	api.Post("/platform/tenants", h.createTenant)
 	api.Post("/auth/login", httpx.RateLimit(func(c *fiber.Ctx) string { return "login:" + c.IP() }, 5, 20), h.login)
+	// The caller's address goes into audit entries of sign-ins.
 
 	api.Use(h.authenticate)
 	api.Use(httpx.RateLimit(func(c *fiber.Ctx) string {
@@ -142,7 +143,8 @@ func (h *handlers) login(c *fiber.Ctx) error {
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	s, err := h.Identity.Login(c.UserContext(), in.Tenant, in.Email, in.Password)
+	ctx := identity.WithClientIP(c.UserContext(), strings.Clone(c.IP()))
+	s, err := h.Identity.Login(ctx, in.Tenant, in.Email, in.Password)
 	if err != nil {
 		return err
 	}

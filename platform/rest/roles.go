@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/opencrm/crm/platform/access"
+	"github.com/opencrm/crm/platform/audit"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
 )
@@ -17,6 +18,8 @@ import (
 // RolesDeps are what the roles and sharing-rule handlers call.
 type RolesDeps struct {
 	Access *access.Service
+	// Audit, when set, records every role and sharing-rule change.
+	Audit *audit.Log
 }
 
 type rolesHandlers struct{ RolesDeps }
@@ -35,14 +38,14 @@ type rolesHandlers struct{ RolesDeps }
 //	DELETE /sharing-rules/{name}  204
 func MountRoles(api fiber.Router, d RolesDeps) {
 	h := &rolesHandlers{d}
-	api.Put("/roles/:name", h.studio, h.putRole)
+	api.Put("/roles/:name", h.studio, audited(d.Audit, audit.RoleChanged), h.putRole)
 	api.Get("/roles", h.studio, h.listRoles)
 	api.Get("/roles/:name", h.studio, h.getRole)
-	api.Delete("/roles/:name", h.studio, h.deleteRole)
-	api.Put("/sharing-rules/:name", h.studio, h.putRule)
+	api.Delete("/roles/:name", h.studio, audited(d.Audit, audit.RoleDeleted), h.deleteRole)
+	api.Put("/sharing-rules/:name", h.studio, audited(d.Audit, audit.RuleChanged), h.putRule)
 	api.Get("/sharing-rules", h.studio, h.listRules)
 	api.Get("/sharing-rules/:name", h.studio, h.getRule)
-	api.Delete("/sharing-rules/:name", h.studio, h.deleteRule)
+	api.Delete("/sharing-rules/:name", h.studio, audited(d.Audit, audit.RuleDeleted), h.deleteRule)
 }
 
 // RequireStudio is middleware that lets through only admins and roles with

@@ -18,6 +18,7 @@ import (
 	"github.com/opencrm/crm/objects/sharing"
 	"github.com/opencrm/crm/objects/workflows"
 	"github.com/opencrm/crm/platform/access"
+	"github.com/opencrm/crm/platform/audit"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
 	"github.com/opencrm/crm/platform/id"
@@ -97,6 +98,7 @@ type App struct {
 	Identity  *identity.Service
 	Meta      *metadata.Service
 	Access    *access.Service
+	Audit     *audit.Log
 	Records   *records.Service
 	Imports   *imports.Service
 	JS        *jsvm.Engine
@@ -160,6 +162,8 @@ func (a *App) build(ctx context.Context) error {
 	if a.Identity, err = identity.New(a.Store, a.Tenants, a.Config.Identity); err != nil {
 		return err
 	}
+	a.Audit = audit.New(a.Store)
+	a.Identity.SetAudit(a.Audit)
 	if a.Meta, err = metadata.New(a.Store, metadata.Config{}); err != nil {
 		return err
 	}
@@ -205,14 +209,15 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
-		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision}
+		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision, a.Audit.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
 	api := a.Server.API()
 	rest.Mount(api, rest.Deps{Identity: a.Identity, BootstrapToken: a.Config.BootstrapToken,
 		Provisioners: a.Provisioners, RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst})
-	rest.MountRoles(api, rest.RolesDeps{Access: a.Access})
+	rest.MountRoles(api, rest.RolesDeps{Access: a.Access, Audit: a.Audit})
+	rest.MountAudit(api, a.Audit)
 	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports,
 		MetadataWriter: rest.RequireStudio(a.Access, access.StudioMetadata)})
 	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: a.Workflows, Jobs: a.Jobs, Records: a.Records})

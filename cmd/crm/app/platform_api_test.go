@@ -89,6 +89,32 @@ func TestPlatformAPI(t *testing.T) {
 		env.MustDo(t, "GET", "/api/v1/auth/me", key.Key, "", 401, nil)
 		env.MustDo(t, "DELETE", "/api/v1/apikeys/"+key.ID, env.Tokens["admin"], "", 404, nil)
 	})
+	t.Run("security events are in the audit log", func(t *testing.T) {
+		env.MustDo(t, "PUT", "/api/v1/roles/auditors", env.Tokens["admin"], `{"permissions":{}}`, 200, nil)
+		var log struct {
+			Items []struct{ Kind, Actor, Target string }
+		}
+		env.MustDo(t, "GET", "/api/v1/audit?limit=500", env.Tokens["admin"], "", 200, &log)
+		kinds := map[string]int{}
+		for _, e := range log.Items {
+			kinds[e.Kind]++
+		}
+		for _, k := range []string{"login.failed", "login.succeeded", "logout", "apikey.created", "apikey.revoked", "user.created", "user.changed", "role.changed"} {
+			if kinds[k] == 0 {
+				t.Errorf("no %s event in %v", k, kinds)
+			}
+		}
+		var failed struct{ Items []struct{ Kind string } }
+		env.MustDo(t, "GET", "/api/v1/audit?kind=login.failed", env.Tokens["admin"], "", 200, &failed)
+		for _, e := range failed.Items {
+			if e.Kind != "login.failed" {
+				t.Fatalf("kind filter let %s through", e.Kind)
+			}
+		}
+		var rs struct{ Token string }
+		env.MustDo(t, "POST", "/api/v1/auth/login", "", `{"tenant":"acme","email":"rep@acme.test","password":"rep password"}`, 200, &rs)
+		env.MustDo(t, "GET", "/api/v1/audit", rs.Token, "", 403, nil)
+	})
 	t.Run("a second tenant is isolated from the first", func(t *testing.T) {
 		var out struct{ APIKey string }
 		env.MustDo(t, "POST", "/api/v1/platform/tenants", testenv.BootstrapToken,
