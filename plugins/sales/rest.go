@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
 )
 
@@ -22,6 +23,8 @@ type handlers struct{ Sales *Service }
 //	POST /records/lead/:id/assign    {"user": "<id>"} -> the lead
 //	POST /sales/leads/intake         a lead's fields -> 201 {lead} or 200 {lead, reactivated, task}
 //	GET|PUT /sales/settings
+//	GET /reports/sales/:report       funnel, rep-conversion, pipeline, forecast, response-time,
+//	                                 channel-quality; ?from=&to= (dates, to exclusive)&period=month
 func Mount(api fiber.Router, s *Service) {
 	h := &handlers{Sales: s}
 	api.Post("/records/lead/:id/convert", h.convert)
@@ -31,6 +34,7 @@ func Mount(api fiber.Router, s *Service) {
 	api.Post("/sales/leads/intake", h.intake)
 	api.Get("/sales/settings", h.getSettings)
 	api.Put("/sales/settings", h.putSettings)
+	api.Get("/reports/sales/:report", h.report)
 }
 
 func param(c *fiber.Ctx, name string) string {
@@ -125,6 +129,18 @@ func (h *handlers) putSettings(c *fiber.Ctx) error {
 	out, err := h.Sales.PutSettings(c.UserContext(), set)
 	if err != nil {
 		return err
+	}
+	return c.JSON(out)
+}
+
+func (h *handlers) report(c *fiber.Ctx) error {
+	q := ReportQuery{From: strings.Clone(c.Query("from")), To: strings.Clone(c.Query("to")), Period: strings.Clone(c.Query("period"))}
+	out, err := h.Sales.Report(c.UserContext(), param(c, "report"), q)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return errs.New(errs.NotFound, "report.not_found", "no sales report named %q", param(c, "report"))
 	}
 	return c.JSON(out)
 }

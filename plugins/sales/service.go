@@ -67,6 +67,7 @@ type Records interface {
 	Update(ctx context.Context, object, id string, patch map[string]any, ifMatch int64) (*records.Record, error)
 	List(ctx context.Context, object string, opt records.ListOptions) (*records.Page, error)
 	Aggregate(ctx context.Context, object string, req records.AggregateRequest) ([]map[string]any, error)
+	History(ctx context.Context, object, recID string) ([]records.Change, error)
 	Transactional() bool
 	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
 }
