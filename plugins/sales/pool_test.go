@@ -133,3 +133,30 @@ func TestPool_aPooledLeadThatInquiresAgainGoesBackToItsLastOwner(t *testing.T) {
 		}
 	})
 }
+
+func TestReports_seeOnlyWhatTheCallerMaySee(t *testing.T) {
+	e := newEnv(t)
+	for i, as := range []string{"ann", "ann", "bob"} {
+		e.newLead(t, as, map[string]any{"name": fmt.Sprintf("Mine %d", i), "source": "seo", "stage": "mql"})
+	}
+	total := func(as string) float64 {
+		out := e.call(t, as, "GET", "/api/v1/reports/sales/funnel?period=year", "", 200)
+		return out["total"].(map[string]any)["mql"].(float64)
+	}
+	for as, want := range map[string]float64{"ann": 2, "bob": 1, "manager": 3, "admin": 3} {
+		if got := total(as); got != want {
+			t.Errorf("%s sees %v MQLs, want %v", as, got, want)
+		}
+	}
+	for _, name := range []string{"rep-conversion", "pipeline", "forecast", "response-time", "channel-quality"} {
+		e.call(t, "manager", "GET", "/api/v1/reports/sales/"+name, "", 200)
+	}
+	res := e.Do(t, "GET", "/api/v1/reports/sales/nonsense", e.Tokens["admin"], "")
+	if res.Status != 404 || !strings.Contains(string(res.Body), "report.not_found") {
+		t.Errorf("unknown report: %d %s", res.Status, res.Body)
+	}
+	res = e.Do(t, "GET", "/api/v1/reports/sales/funnel?period=week", e.Tokens["admin"], "")
+	if res.Status != 400 || !strings.Contains(string(res.Body), "report.bad_query") {
+		t.Errorf("bad period: %d %s", res.Status, res.Body)
+	}
+}

@@ -28,6 +28,7 @@ type clockEnv struct {
 	t      *testing.T
 	clock  *clock.Manual
 	st     store.Store
+	ids    *identity.Service
 	recs   *records.Service
 	jobs   *jobs.Service
 	wf     *workflows.Service
@@ -58,6 +59,7 @@ func newClockEnv(t *testing.T) *clockEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.ids = ids
 	meta, err := metadata.New(st, metadata.Config{})
 	if err != nil {
 		t.Fatal(err)
