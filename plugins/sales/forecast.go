@@ -162,4 +162,3 @@ func (s *Service) stageRates(ctx context.Context, r span) ([]StageRate, bool, er
 	}
 	return out, truncated, nil
 }
-

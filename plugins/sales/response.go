@@ -104,4 +104,3 @@ func stats(hs []float64) ResponseStats {
 	st.AvgHours, st.MedianHours, st.P90Hours, st.Within24h = &avg, pct(0.5), pct(0.9), rate(within, int64(len(sorted)))
 	return st
 }
-
