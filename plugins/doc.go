@@ -29,6 +29,8 @@
 //
 // It imports objects (metadata, schema, records, query, workflows), runtime
 // (scripts, jsvm to check script sources) and platform packages; never
-// studio, seed or cmd, and never fiber (the HTTP handlers live in
-// plugins/rest).
+// studio, seed or cmd. Its own code does not use fiber (the package
+// handlers live in plugins/rest); it reaches fiber only through the built-in
+// sales package, whose Go side (plugins/sales: conversion, the lead pool,
+// reports) mounts its own routes.
 package plugins

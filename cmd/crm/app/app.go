@@ -33,6 +33,7 @@ import (
 	"github.com/opencrm/crm/platform/tenant"
 	"github.com/opencrm/crm/plugins"
 	pluginrest "github.com/opencrm/crm/plugins/rest"
+	"github.com/opencrm/crm/plugins/sales"
 	"github.com/opencrm/crm/runtime/jsvm"
 	jsrest "github.com/opencrm/crm/runtime/rest"
 	"github.com/opencrm/crm/runtime/scripts"
@@ -107,6 +108,7 @@ type App struct {
 	Workflows *workflows.Service
 	Runner    *jobs.Runner
 	Plugins   *plugins.Service
+	Sales     *sales.Service
 	Server    *httpx.Server
 	// Provisioners prepare a new tenant's data, in order.
 	Provisioners []identity.Provisioner
@@ -208,8 +210,11 @@ func (a *App) build(ctx context.Context) error {
 		Catalog: cat, Roles: a.Access, Workflows: a.Workflows}, plugins.Config{}); err != nil {
 		return err
 	}
+	if a.Sales, err = sales.New(a.Records, a.Store, sales.Config{Clock: a.Jobs.Clock()}); err != nil {
+		return err
+	}
 	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
-		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision, a.Audit.Provision}
+		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision, a.Audit.Provision, a.Sales.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
@@ -223,6 +228,7 @@ func (a *App) build(ctx context.Context) error {
 	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: a.Workflows, Jobs: a.Jobs, Records: a.Records})
 	jsrest.Mount(api, a.Scripts)
 	pluginrest.Mount(api, pluginrest.Deps{Plugins: a.Plugins})
+	sales.Mount(api, a.Sales)
 	studio.Mount(a.Server.App())
 	return nil
 }
