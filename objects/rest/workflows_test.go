@@ -1,176 +1,22 @@
 package rest_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencrm/crm/cmd/crm/app/testenv"
-	"github.com/opencrm/crm/objects/metadata"
-	"github.com/opencrm/crm/objects/records"
-	objrest "github.com/opencrm/crm/objects/rest"
 	"github.com/opencrm/crm/objects/workflows"
-	"github.com/opencrm/crm/platform/httpx"
-	"github.com/opencrm/crm/platform/idempotency"
-	"github.com/opencrm/crm/platform/identity"
 	"github.com/opencrm/crm/platform/jobs"
-	"github.com/opencrm/crm/platform/metrics"
-	"github.com/opencrm/crm/platform/rest"
-	"github.com/opencrm/crm/platform/store/sqlite"
-	"github.com/opencrm/crm/platform/tenant"
 )
 
-// automationEnv starts a real server wired as cmd/crm/app should wire the
-// automation (app.go does not yet): the workflow hook on the record
-// service, the provisioners, the routes and a job runner.
-func automationEnv(t *testing.T) *apiEnv {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.Open(sqlite.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := tenant.Open(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := identity.New(st, reg, identity.Config{Argon2: identity.Argon2{MemoryKiB: 64, Time: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, err := metadata.New(st, metadata.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := jobs.New(st, jobs.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wf := workflows.New(st, js, meta, ids, workflows.Config{})
-	recs, err := records.New(st, meta, ids, records.Config{CursorKey: []byte(strings.Repeat("c", 32))}, records.WithHooks(wf.Hook()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wf.Bind(recs)
-	keeper := idempotency.New(st, idempotency.Config{})
-	provisioners := []identity.Provisioner{meta.Provision, recs.Provision, keeper.Provision, js.Provision, wf.Provision}
-
-	runner := jobs.NewRunner(js, jobs.RunnerConfig{Poll: 10 * time.Millisecond, Tenants: func(ctx context.Context) ([]string, error) {
-		ts, err := reg.List(ctx)
-		ids := make([]string, 0, len(ts))
-		for _, t := range ts {
-			if t.Active() {
-				ids = append(ids, t.ID)
-			}
-		}
-		return ids, err
-	}})
-	wf.Register(runner)
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	srv := httpx.New(httpx.Config{}, nil, metrics.New())
-	api := srv.API()
-	rest.Mount(api, rest.Deps{Identity: ids, BootstrapToken: testenv.BootstrapToken, Provisioners: provisioners})
-	objrest.Mount(api, objrest.Deps{Meta: meta, Records: recs, Idempotency: keeper})
-	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: wf, Jobs: js, Records: recs})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		runner.Stop()
-		st.Close()
-	})
-	env := &apiEnv{url: "http://" + ln.Addr().String(), Tokens: map[string]string{}}
-	var out struct{ APIKey string }
-	env.MustDo(t, "POST", "/api/v1/platform/tenants", testenv.BootstrapToken,
-		`{"name":"acme","admin":{"email":"admin@acme.test","password":"correct horse","name":"Ada Admin"}}`, 201, &out)
-	env.Tokens["admin"] = out.APIKey
-	return env
-}
-
-// apiEnv is a client of a server that testenv did not start (testenv.Env
-// runs app.New, which does not wire automation yet).
-type apiEnv struct {
-	url    string
-	Tokens map[string]string
-}
-
-func (e *apiEnv) do(t *testing.T, method, path, token, body string) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
-}
-
-func (e *apiEnv) MustDo(t *testing.T, method, path, token, body string, want int, out any) {
-	t.Helper()
-	status, b := e.do(t, method, path, token, body)
-	if status != want {
-		t.Fatalf("%s %s: status %d, want %d; body %s", method, path, status, want, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("decode %s: %v", b, err)
-		}
-	}
-}
-
-// Run checks one testenv.Scenario as testenv.Env.Run does.
-func (e *apiEnv) Run(t *testing.T, s testenv.Scenario) {
-	t.Helper()
-	status, b := e.do(t, s.Method, s.URL, e.Tokens[s.As], s.Body)
-	if status != s.Status {
-		t.Fatalf("status %d, want %d; body %s", status, s.Status, b)
-	}
-	for _, c := range s.Contains {
-		if !bytes.Contains(b, []byte(c)) {
-			t.Errorf("body lacks %s: %s", c, b)
-		}
-	}
-	for _, c := range s.Absent {
-		if bytes.Contains(b, []byte(c)) {
-			t.Errorf("body has %s: %s", c, b)
-		}
-	}
-	if s.Problem != "" {
-		var p struct{ Code string }
-		if json.Unmarshal(b, &p) != nil || p.Code != s.Problem {
-			t.Errorf("problem code %q, want %s; body %s", p.Code, s.Problem, b)
-		}
-	}
-}
-
 func TestWorkflowsAPI(t *testing.T) {
-	env := automationEnv(t)
+	env := testenv.New(t)
 	admin := env.Tokens["admin"]
 	env.MustDo(t, "PUT", "/api/v1/objects/account", admin, accountDef, 201, nil)
+	// The real server enforces roles and sharing: the rep reads the admin's
+	// private account (for its workflow runs) through viewAll.
+	env.MustDo(t, "PUT", "/api/v1/roles/sales", admin, `{"permissions":{"account":{"read":true,"viewAll":true}}}`, 200, nil)
 	var rep struct{ ID string }
 	env.MustDo(t, "POST", "/api/v1/users", admin, `{"email":"rep@acme.test","password":"rep password","roles":["sales"]}`, 201, &rep)
 	var key struct{ Key string }
@@ -206,11 +52,11 @@ func TestWorkflowsAPI(t *testing.T) {
 	var acct struct{ ID string }
 	env.MustDo(t, "POST", "/api/v1/records/account", admin, `{"name":"Fjord AS","region":"north"}`, 201, &acct)
 	var runs struct{ Items []workflows.Run }
-	waitFor(t, "the run is dead (no script runner)", func() bool {
+	waitFor(t, "the run is dead (the script does not exist)", func() bool {
 		env.MustDo(t, "GET", "/api/v1/records/account/"+acct.ID+"/workflow-runs", key.Key, "", 200, &runs)
 		return len(runs.Items) == 1 && runs.Items[0].Status == workflows.RunFailed && runs.Items[0].Actions[0].Status == "done"
 	})
-	if !strings.Contains(runs.Items[0].Error, "no script runner configured") {
+	if !strings.Contains(runs.Items[0].Error, `no script named "enrich"`) {
 		t.Fatalf("run error %q", runs.Items[0].Error)
 	}
 	env.Run(t, testenv.Scenario{Name: "the rep sees the notification", As: "rep", Method: "GET", URL: "/api/v1/notifications",

@@ -100,13 +100,13 @@ func TestUpgradeKeepsTheTenantsCustomisations(t *testing.T) {
 	t.Run("the tenant's field survives next to the package's new ones", func(t *testing.T) {
 		res := e.admin(t, "GET", "/api/v1/objects/ticket", "", 200, nil)
 		for _, s := range []string{`"severity":`, `"channel":`, `"waiting"`, `"x-crm-package":"ticketing"`} {
-			if !strings.Contains(string(res.body), s) {
-				t.Errorf("definition lacks %s: %s", s, res.body)
+			if !strings.Contains(string(res.Body), s) {
+				t.Errorf("definition lacks %s: %s", s, res.Body)
 			}
 		}
 		res = e.admin(t, "GET", "/api/v1/records/ticket?filter=severity%20%3D%205", "", 200, nil)
-		if !strings.Contains(string(res.body), `"Printer on fire"`) {
-			t.Errorf("the tenant's record lost its value: %s", res.body)
+		if !strings.Contains(string(res.Body), `"Printer on fire"`) {
+			t.Errorf("the tenant's record lost its value: %s", res.Body)
 		}
 	})
 	t.Run("a dropped field is kept as deleted, not dropped with its data", func(t *testing.T) {
@@ -119,22 +119,22 @@ func TestUpgradeKeepsTheTenantsCustomisations(t *testing.T) {
 	})
 	t.Run("the views follow the plan", func(t *testing.T) {
 		res := e.admin(t, "GET", "/api/v1/objects/ticket/layouts/main", "", 200, nil)
-		if !strings.Contains(string(res.body), `"channel"`) {
-			t.Errorf("layout not upgraded: %s", res.body)
+		if !strings.Contains(string(res.Body), `"channel"`) {
+			t.Errorf("layout not upgraded: %s", res.Body)
 		}
 		res = e.admin(t, "GET", "/api/v1/objects/ticket/listviews/open", "", 200, nil)
-		if !strings.Contains(string(res.body), `"severity"`) {
-			t.Errorf("the tenant's list view was replaced: %s", res.body)
+		if !strings.Contains(string(res.Body), `"severity"`) {
+			t.Errorf("the tenant's list view was replaced: %s", res.Body)
 		}
 	})
 	t.Run("the tenant has 2.0.0", func(t *testing.T) {
 		res := e.admin(t, "GET", "/api/v1/plugins", "", 200, nil)
-		if !strings.Contains(string(res.body), `"version":"2.0.0"`) {
-			t.Errorf("installed: %s", res.body)
+		if !strings.Contains(string(res.Body), `"version":"2.0.0"`) {
+			t.Errorf("installed: %s", res.Body)
 		}
 	})
 	t.Run("upgrading to the same version again is a conflict", func(t *testing.T) {
-		problem(t, e.do(t, "POST", "/api/v1/plugins/ticketing/upgrade", e.token, packageBody(t, ticketV2(), "")), 409, "plugin.not_newer")
+		problem(t, e.Do(t, "POST", "/api/v1/plugins/ticketing/upgrade", e.token, packageBody(t, ticketV2(), "")), 409, "plugin.not_newer")
 	})
 }
 
@@ -156,8 +156,8 @@ func TestUpgradeConflictsKeepTheTenantsValue(t *testing.T) {
 	}
 	e.admin(t, "POST", "/api/v1/plugins/ticketing/upgrade", packageBody(t, v2, ""), 200, nil)
 	res := e.admin(t, "GET", "/api/v1/objects/ticket", "", 200, nil)
-	if !strings.Contains(string(res.body), `"title":"Case"`) || !strings.Contains(string(res.body), `"channel"`) {
-		t.Errorf("definition %s", res.body)
+	if !strings.Contains(string(res.Body), `"title":"Case"`) || !strings.Contains(string(res.Body), `"channel"`) {
+		t.Errorf("definition %s", res.Body)
 	}
 }
 
@@ -175,16 +175,16 @@ func TestUninstall(t *testing.T) {
 	})
 	e.admin(t, "POST", "/api/v1/records/ticket", `{"subject":"Real work"}`, 201, nil)
 	t.Run("it is refused while the package's objects hold the tenant's records", func(t *testing.T) {
-		res := e.do(t, "POST", "/api/v1/plugins/ticketing/uninstall", e.token, "")
+		res := e.Do(t, "POST", "/api/v1/plugins/ticketing/uninstall", e.token, "")
 		problem(t, res, 409, "plugin.has_records")
-		if !strings.Contains(string(res.body), `"plan":`) || !strings.Contains(string(res.body), "1 records") {
-			t.Errorf("the refusal does not carry the plan: %s", res.body)
+		if !strings.Contains(string(res.Body), `"plan":`) || !strings.Contains(string(res.Body), "1 records") {
+			t.Errorf("the refusal does not carry the plan: %s", res.Body)
 		}
 		e.admin(t, "GET", "/api/v1/objects/ticket", "", 200, nil)
 	})
 	t.Run("a tenant object pointing at a package object blocks even a purge", func(t *testing.T) {
 		e.admin(t, "PUT", "/api/v1/objects/link", `{"title":"Link","type":"object","properties":{"ticket":{"type":"string","x-crm-type":"lookup","x-crm-target":"ticket"}}}`, 201, nil)
-		problem(t, e.do(t, "POST", "/api/v1/plugins/ticketing/uninstall", e.token, `{"purge":true}`), 409, "plugin.blocked")
+		problem(t, e.Do(t, "POST", "/api/v1/plugins/ticketing/uninstall", e.token, `{"purge":true}`), 409, "plugin.blocked")
 		e.admin(t, "DELETE", "/api/v1/objects/link", "", 204, nil)
 	})
 	t.Run("purge removes the package's objects and views, never the tenant's", func(t *testing.T) {
@@ -192,12 +192,12 @@ func TestUninstall(t *testing.T) {
 		e.admin(t, "GET", "/api/v1/objects/ticket", "", 404, nil)
 		e.admin(t, "GET", "/api/v1/objects/note", "", 200, nil)
 		res := e.admin(t, "GET", "/api/v1/plugins", "", 200, nil)
-		if !strings.Contains(string(res.body), `"installed":[]`) {
-			t.Errorf("still installed: %s", res.body)
+		if !strings.Contains(string(res.Body), `"installed":[]`) {
+			t.Errorf("still installed: %s", res.Body)
 		}
 	})
 	t.Run("uninstalling what is not installed is 404", func(t *testing.T) {
-		problem(t, e.do(t, "POST", "/api/v1/plugins/ticketing/uninstall", e.token, ""), 404, "plugin.not_installed")
+		problem(t, e.Do(t, "POST", "/api/v1/plugins/ticketing/uninstall", e.token, ""), 404, "plugin.not_installed")
 	})
 	t.Run("it can be installed again", func(t *testing.T) {
 		e.admin(t, "POST", "/api/v1/plugins/ticketing/install", packageBody(t, ticketV1, ""), 200, nil)
@@ -237,11 +237,11 @@ func TestBadPackagesAreRefused(t *testing.T) {
 			"plugin.invalid_package", []string{`"field":"junk/a.txt"`}},
 	} {
 		t.Run(c.name+" is a 422", func(t *testing.T) {
-			res := e.do(t, "POST", "/api/v1/plugins/x/plan", e.token, packageBody(t, c.files, `"action":"install"`))
+			res := e.Do(t, "POST", "/api/v1/plugins/x/plan", e.token, packageBody(t, c.files, `"action":"install"`))
 			problem(t, res, 422, c.code)
 			for _, s := range c.contains {
-				if !strings.Contains(string(res.body), s) {
-					t.Errorf("body lacks %s: %s", s, res.body)
+				if !strings.Contains(string(res.Body), s) {
+					t.Errorf("body lacks %s: %s", s, res.Body)
 				}
 			}
 		})
@@ -253,10 +253,10 @@ func TestBadPackagesAreRefused(t *testing.T) {
 		if len(plan.Blockers) != 1 || plan.Blockers[0].Code != "plugin.dependency_missing" {
 			t.Fatalf("blockers %+v", plan.Blockers)
 		}
-		problem(t, e.do(t, "POST", "/api/v1/plugins/x/install", e.token, packageBody(t, files, "")), 409, "plugin.blocked")
+		problem(t, e.Do(t, "POST", "/api/v1/plugins/x/install", e.token, packageBody(t, files, "")), 409, "plugin.blocked")
 	})
 	t.Run("an unknown package is 404", func(t *testing.T) {
-		problem(t, e.do(t, "POST", "/api/v1/plugins/nope/plan", e.token, `{"action":"install"}`), 404, "plugin.not_found")
+		problem(t, e.Do(t, "POST", "/api/v1/plugins/nope/plan", e.token, `{"action":"install"}`), 404, "plugin.not_found")
 	})
 }
 

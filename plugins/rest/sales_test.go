@@ -35,7 +35,7 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 		e.admin(t, "GET", "/api/v1/objects/lead", "", 404, nil)
 	})
 	t.Run("only an admin plans", func(t *testing.T) {
-		problem(t, e.do(t, "POST", "/api/v1/plugins/sales/plan", "", `{"action":"install"}`), 401, "auth.missing_credential")
+		problem(t, e.Do(t, "POST", "/api/v1/plugins/sales/plan", "", `{"action":"install"}`), 401, "auth.missing_credential")
 	})
 
 	e.admin(t, "POST", "/api/v1/plugins/sales/install", "", 200, nil)
@@ -43,19 +43,19 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 	t.Run("package objects are listed as not custom", func(t *testing.T) {
 		res := e.admin(t, "GET", "/api/v1/objects", "", 200, nil)
 		for _, o := range []string{"lead", "account", "contact", "opportunity", "activity", "campaign", "task"} {
-			if !strings.Contains(string(res.body), `"apiName":"`+o+`","label"`) {
-				t.Errorf("object %s not listed: %s", o, res.body)
+			if !strings.Contains(string(res.Body), `"apiName":"`+o+`","label"`) {
+				t.Errorf("object %s not listed: %s", o, res.Body)
 			}
 		}
-		if strings.Contains(string(res.body), `"custom":true`) {
-			t.Errorf("a package object is listed as custom: %s", res.body)
+		if strings.Contains(string(res.Body), `"custom":true`) {
+			t.Errorf("a package object is listed as custom: %s", res.Body)
 		}
 	})
 	t.Run("the tenant lists the package as installed", func(t *testing.T) {
 		res := e.admin(t, "GET", "/api/v1/plugins", "", 200, nil)
 		for _, s := range []string{`"installed":"1.1.0"`, `"state":"installed"`, `"name":"sales"`} {
-			if !strings.Contains(string(res.body), s) {
-				t.Errorf("list lacks %s: %s", s, res.body)
+			if !strings.Contains(string(res.Body), s) {
+				t.Errorf("list lacks %s: %s", s, res.Body)
 			}
 		}
 	})
@@ -65,7 +65,7 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 		e.admin(t, "GET", "/api/v1/objects/activity/layouts/main", "", 200, nil)
 	})
 	t.Run("the roles are there", func(t *testing.T) {
-		r, err := e.roles.Role(context.Background(), e.tenant, "sales_manager")
+		r, err := e.App.Access.Role(context.Background(), e.tenant, "sales_manager")
 		if err != nil || r.Parent != "sales_rep" || !r.Permissions["lead"].ModifyAll {
 			t.Fatalf("role %+v, %v", r, err)
 		}
@@ -73,21 +73,21 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 	t.Run("the duplicate rule refuses a second lead with the same email", func(t *testing.T) {
 		e.admin(t, "POST", "/api/v1/records/lead", `{"name":"Li Lei","email":"li@example.com","source":"website"}`, 201, nil)
 		res := e.admin(t, "POST", "/api/v1/records/lead", `{"name":"Lei Li","email":"li@example.com","source":"seo"}`, 422, nil)
-		if !strings.Contains(string(res.body), `"field":"email"`) {
-			t.Errorf("the error does not name the email: %s", res.body)
+		if !strings.Contains(string(res.Body), `"field":"email"`) {
+			t.Errorf("the error does not name the email: %s", res.Body)
 		}
 		e.admin(t, "POST", "/api/v1/records/lead", `{"name":"Lei Li","email":"li@example.com","source":"seo","allowDuplicate":true}`, 201, nil)
 		e.admin(t, "POST", "/api/v1/records/lead", `{"name":"Han Meimei","phone":"+86 10 5555 0100","source":"app"}`, 201, nil)
 		res = e.admin(t, "POST", "/api/v1/records/lead", `{"name":"Mei Han","phone":"+86 10 5555 0100","source":"app"}`, 422, nil)
-		if !strings.Contains(string(res.body), `"field":"phone"`) {
-			t.Errorf("the error does not name the phone: %s", res.body)
+		if !strings.Contains(string(res.Body), `"field":"phone"`) {
+			t.Errorf("the error does not name the phone: %s", res.Body)
 		}
 	})
 	t.Run("a new lead waits in the public pool at UQL", func(t *testing.T) {
 		res := e.admin(t, "POST", "/api/v1/records/lead", `{"name":"Wang Fang","company":"Fang Ltd","source":"referral","score":70}`, 201, nil)
 		for _, s := range []string{`"poolStatus":"public"`, `"stage":"uql"`} {
-			if !strings.Contains(string(res.body), s) {
-				t.Errorf("lead lacks %s: %s", s, res.body)
+			if !strings.Contains(string(res.Body), s) {
+				t.Errorf("lead lacks %s: %s", s, res.Body)
 			}
 		}
 	})
@@ -98,11 +98,11 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 	})
 	t.Run("the default win probability follows the stage", func(t *testing.T) {
 		res := e.admin(t, "POST", "/api/v1/records/opportunity", `{"name":"Deal","stage":"proposal","closeDate":"2026-06-30","amount":1200.5}`, 201, nil)
-		if !strings.Contains(string(res.body), `"defaultProbability":50`) {
-			t.Errorf("opportunity %s", res.body)
+		if !strings.Contains(string(res.Body), `"defaultProbability":50`) {
+			t.Errorf("opportunity %s", res.Body)
 		}
 	})
 	t.Run("installing again is a conflict", func(t *testing.T) {
-		problem(t, e.do(t, "POST", "/api/v1/plugins/sales/install", e.token, ""), 409, "plugin.installed")
+		problem(t, e.Do(t, "POST", "/api/v1/plugins/sales/install", e.token, ""), 409, "plugin.installed")
 	})
 }

@@ -4,81 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/opencrm/crm/cmd/crm/app"
+	"github.com/opencrm/crm/cmd/crm/app/testenv"
 	"github.com/opencrm/crm/platform/identity"
-	"github.com/opencrm/crm/plugins/sales"
-	"github.com/opencrm/crm/runtime/jsvm"
 )
 
-// env is the real platform on a loopback port, as cmd/crm/app/testenv
-// runs it, with the sales routes mounted before the server starts (until
-// app.go mounts them itself), the sales package installed in tenant acme,
-// and a manager and two reps reporting to them, each with an API key.
+// env is the real platform (testenv) with the sales package installed in
+// tenant acme, and a manager and two reps reporting to them, each with an
+// API key.
 type env struct {
-	App    *app.App
-	URL    string
-	Tenant struct{ ID, Name string }
-	Tokens map[string]string
-	svc    *sales.Service
-	users  map[string]identity.User // admin, manager, ann, bob
-	client *http.Client
+	*testenv.Env
+	users map[string]identity.User // admin, manager, ann, bob
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := app.Config{DataDir: t.TempDir(), BootstrapToken: "bootstrap",
-		Identity: identity.Config{Argon2: identity.Argon2{MemoryKiB: 64, Time: 1}},
-		JS:       jsvm.Config{Limits: jsvm.Limits{WallTime: time.Second}}}
-	a, err := app.New(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := sales.New(a.Records, a.Store, sales.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mounted := false
-	for _, r := range a.Server.App().GetRoutes() {
-		mounted = mounted || strings.HasSuffix(r.Path, "/records/lead/:id/convert")
-	}
-	if !mounted {
-		sales.Mount(a.Server.API(), svc)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	e := &env{App: a, URL: "http://" + ln.Addr().String(), Tokens: map[string]string{}, svc: svc,
-		users: map[string]identity.User{}, client: &http.Client{Timeout: 30 * time.Second}}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-		a.Close()
-	})
-	var out struct {
-		Tenant struct{ ID, Name string } `json:"tenant"`
-		APIKey string                    `json:"apiKey"`
-	}
-	e.MustDo(t, "POST", "/api/v1/platform/tenants", "bootstrap",
-		`{"name":"acme","admin":{"email":"admin@acme.test","password":"correct horse","name":"Ada Admin"}}`, 201, &out)
-	e.Tenant, e.Tokens["admin"] = out.Tenant, out.APIKey
-	if err := svc.Provision(ctx, e.Tenant.ID); err != nil {
-		t.Fatal(err)
-	}
+	e := &env{Env: testenv.New(t), users: map[string]identity.User{}}
 	e.MustDo(t, "POST", "/api/v1/plugins/sales/install", e.Tokens["admin"], "", 200, nil)
-	all, err := a.Identity.ListUsers(ctx, e.Tenant.ID)
+	all, err := e.App.Identity.ListUsers(context.Background(), e.Tenant.ID)
 	if err != nil || len(all) != 1 {
 		t.Fatalf("users %v, %v", all, err)
 	}
@@ -87,57 +31,6 @@ func newEnv(t *testing.T) *env {
 	e.addUser(t, "ann", "sales_rep", e.users["manager"].ID)
 	e.addUser(t, "bob", "sales_rep", e.users["manager"].ID)
 	return e
-}
-
-// response is what Do got back.
-type response struct {
-	Status int
-	Body   []byte
-}
-
-// Do sends one request with an optional bearer token and JSON body.
-func (e *env) Do(t testing.TB, method, path, token, body string) response {
-	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Body: b}
-}
-
-// MustDo is Do that fails the test unless the status is want, and decodes
-// the body into out when out is not nil.
-func (e *env) MustDo(t testing.TB, method, path, token, body string, want int, out any) response {
-	t.Helper()
-	res := e.Do(t, method, path, token, body)
-	if res.Status != want {
-		t.Fatalf("%s %s: status %d, want %d; body %s", method, path, res.Status, want, res.Body)
-	}
-	if out != nil {
-		if err := json.Unmarshal(res.Body, out); err != nil {
-			t.Fatalf("%s %s: decode %s: %v", method, path, res.Body, err)
-		}
-	}
-	return res
 }
 
 func (e *env) addUser(t *testing.T, name, role, manager string) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/opencrm/crm/cmd/crm/app/testenv"
 )
 
 func TestPool_claimReleaseAssign(t *testing.T) {
@@ -14,10 +16,10 @@ func TestPool_claimReleaseAssign(t *testing.T) {
 	for i := range leads {
 		leads[i] = e.newLead(t, "admin", map[string]any{"name": fmt.Sprintf("Pooled %d", i), "source": "website"})
 	}
-	claim := func(as string, i int) response {
+	claim := func(as string, i int) testenv.Response {
 		return e.Do(t, "POST", "/api/v1/records/lead/"+leads[i]+"/claim", e.Tokens[as], "")
 	}
-	expect := func(t *testing.T, res response, status int, code string) {
+	expect := func(t *testing.T, res testenv.Response, status int, code string) {
 		t.Helper()
 		if res.Status != status || (code != "" && !strings.Contains(string(res.Body), `"code":"`+code+`"`)) {
 			t.Fatalf("status %d, body %s; want %d %s", res.Status, res.Body, status, code)
