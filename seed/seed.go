@@ -100,7 +100,8 @@ type Config struct {
 	// UserPassword is every generated user's (default "demo-password").
 	AdminEmail, AdminPassword, UserPassword string
 	// TxLeads is the number of leads written per transaction (default
-	// 200).
+	// 2,000: at 10k leads, 2,000 per commit seeded in 17-20 s what 200 per
+	// commit did in 24 s).
 	TxLeads int
 }
 
@@ -168,7 +169,7 @@ func (c Config) withDefaults() Config {
 		c.UserPassword = "demo-password"
 	}
 	if c.TxLeads == 0 {
-		c.TxLeads = 200
+		c.TxLeads = 2000
 	}
 	return c
 }
@@ -291,7 +292,17 @@ func Run(ctx context.Context, d Deps, cfg Config, progress io.Writer) (Report, e
 	lw := &leadWriter{w: w, camps: camps}
 	fmt.Fprintf(progress, "leads: %d from %s to %s (%d%% with their stage history as updates)\n",
 		cfg.Leads, from.Format("2006-01-02"), cfg.Now.Format("2006-01-02"), cfg.HistoryPercent)
-	nextReport := 0
+	nextReport := 10
+	done := 0
+	tick := func() {
+		done++
+		if pct := done * 100 / cfg.Leads; pct >= nextReport || done == cfg.Leads {
+			el := time.Since(started)
+			fmt.Fprintf(progress, "leads %d/%d (%d%%): %d records, %d updates, %.1f s, %.0f writes/s\n",
+				done, cfg.Leads, pct, rep.Total(), rep.Updates, el.Seconds(), float64(rep.Total()+rep.Updates)/el.Seconds())
+			nextReport = pct - pct%10 + 10
+		}
+	}
 	for lo := 0; lo < cfg.Leads; lo += cfg.TxLeads {
 		hi := min(lo+cfg.TxLeads, cfg.Leads)
 		plans := make([]*leadPlan, 0, hi-lo)
@@ -303,6 +314,7 @@ func Run(ctx context.Context, d Deps, cfg Config, progress io.Writer) (Report, e
 				if err := lw.write(ctx, p); err != nil {
 					return err
 				}
+				tick()
 			}
 			return nil
 		})
@@ -313,12 +325,6 @@ func Run(ctx context.Context, d Deps, cfg Config, progress io.Writer) (Report, e
 			if p.history {
 				rep.HistoryLeads++
 			}
-		}
-		if pct := hi * 100 / cfg.Leads; pct >= nextReport || hi == cfg.Leads {
-			el := time.Since(started)
-			fmt.Fprintf(progress, "leads %d/%d (%d%%): %d records, %d updates, %.1f s, %.0f writes/s\n",
-				hi, cfg.Leads, pct, rep.Total(), rep.Updates, el.Seconds(), float64(rep.Total()+rep.Updates)/el.Seconds())
-			nextReport = pct - pct%10 + 10
 		}
 	}
 	d.Clock.Release()
