@@ -13,13 +13,16 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/opencrm/crm/cmd/crm/app"
 	"github.com/opencrm/crm/cmd/crm/bench"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/logx"
 	"github.com/opencrm/crm/plugins"
+	"github.com/opencrm/crm/seed"
 )
 
 const usage = `crm — the metadata-driven CRM platform
@@ -30,6 +33,7 @@ Usage:
   crm metadata push --tenant NAME DIR    apply such files to a tenant (checked first)
   crm plugin install|upgrade|uninstall DIR|NAME --tenant NAME [--yes] [--purge]
                        show the plan of a package change, and apply it with --yes
+  crm seed --tenant NAME --leads N      create a tenant with the sales app and realistic demo data
   crm bench [flags]    load a lead-like object and measure the REST API against the store (see crm bench -h)
 
 Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL.
@@ -50,6 +54,8 @@ func main() {
 		err = metadataCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "plugin":
 		err = pluginCmd(os.Args[2:], os.Stdout, os.Stderr)
+	case "seed":
+		err = seedCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -91,7 +97,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", env("CRM_ADDR", "127.0.0.1:8080"), "listen address (CRM_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data", env("CRM_DATA", "./data"), "directory of the embedded store (CRM_DATA)")
 	fs.StringVar(&cfg.Store, "store", env("CRM_STORE", "sqlite"), "'sqlite' or a mongodb:// URI (CRM_STORE)")
-	demo := fs.Bool("demo", false, "create the demo tenant if it does not exist and print how to sign in")
+	demo := fs.Bool("demo", false, "create the demo tenant if it does not exist, fill it with the sales app and demo data, and print how to sign in")
+	demoLeads := fs.Int("demo-leads", 1000, "leads the demo tenant is seeded with")
 	level := fs.String("log-level", env("CRM_LOG_LEVEL", "info"), "debug, info, warn or error (CRM_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,11 +112,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	clk := &seed.Clock{} // the system clock, except while the demo seed writes its history
+	cfg.Records.Now = clk.Now
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	var seeding sync.WaitGroup
+	defer seeding.Wait() // before Close: the seed writes through the store
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
@@ -127,6 +138,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			app.Demo.Tenant, app.Demo.Email, app.Demo.Password, base)
 		if key != "" {
 			fmt.Fprintf(stdout, "  demo admin API key (shown once): %s\n", key)
+			// A new demo tenant gets the sales app and data while the server
+			// already answers.
+			fmt.Fprintf(stdout, "  seeding the demo tenant with the sales app and %d leads in the background...\n", *demoLeads)
+			seeding.Add(1)
+			go func() {
+				defer seeding.Done()
+				sc := seed.Config{Tenant: app.Demo.Tenant, Leads: *demoLeads, AdminEmail: app.Demo.Email, AdminPassword: app.Demo.Password}
+				rep, err := seed.Run(ctx, seedDeps(a, clk), sc, io.Discard)
+				if err != nil {
+					log.Error("demo seed failed", "err", err)
+					return
+				}
+				fmt.Fprintf(stdout, "  demo data ready: %d users, %v\n", rep.Users, rep.Records)
+			}()
 		}
 	}
 	log.Info("serving", "addr", ln.Addr().String())
@@ -233,4 +258,50 @@ func pluginCmd(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return cli.Run(ctx, args, stdout, stderr)
+}
+
+// seedDeps gives the seed the services of a.
+func seedDeps(a *app.App, clk *seed.Clock) seed.Deps {
+	return seed.Deps{Store: a.Store, Tenants: a.Tenants, Identity: a.Identity, Meta: a.Meta, Records: a.Records,
+		Provisioners: a.Provisioners, Clock: clk,
+		InstallSales: func(ctx context.Context, tenantID string) error {
+			_, err := a.Plugins.Apply(ctx, tenantID, plugins.Install, "sales", nil, plugins.Options{})
+			return err
+		}}
+}
+
+func seedCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	fs.StringVar(&cfg.DataDir, "data", env("CRM_DATA", "./data"), "directory of the embedded store (CRM_DATA)")
+	fs.StringVar(&cfg.Store, "store", env("CRM_STORE", "sqlite"), "'sqlite' or a mongodb:// URI (CRM_STORE)")
+	var sc seed.Config
+	fs.StringVar(&sc.Tenant, "tenant", "demo", "tenant to create and fill (it must have no leads yet)")
+	fs.IntVar(&sc.Leads, "leads", 2000, "number of leads (1,000 to 1,000,000)")
+	fs.Uint64Var(&sc.Seed, "seed", 1, "random seed: the same seed and size give the same data")
+	fs.IntVar(&sc.HistoryPercent, "history", 0, "share of leads whose stage history is written step by step (default 100 up to 20k leads, 20 above)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	clk := &seed.Clock{}
+	cfg.Records.Now = clk.Now
+	a, err := app.New(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	rep, err := seed.Run(ctx, seedDeps(a, clk), sc, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded tenant %s in %.1f s: %d users, records %v\n", rep.Tenant, time.Since(start).Seconds(), rep.Users, rep.Records)
+	fmt.Fprintf(stdout, "sign in: tenant %s, %s / the demo password\n", rep.Tenant, rep.AdminEmail)
+	if rep.Created && rep.APIKey != "" {
+		fmt.Fprintf(stdout, "admin API key (shown once): %s\n", rep.APIKey)
+	}
+	return nil
 }
