@@ -32,6 +32,10 @@ func (s *Service) Delete(ctx context.Context, tenant, apiName string, purge bool
 			}
 		}
 	}
+	if err := s.lock(ctx, tenant, apiName, ""); err != nil {
+		return err
+	}
+	defer s.unlock(context.WithoutCancel(ctx), tenant, apiName)
 	n, err := s.st.Count(ctx, tenant, apiName, nil)
 	if err != nil && !errors.Is(err, store.ErrUnknownCollection) {
 		return fmt.Errorf("metadata: count %s: %w", apiName, err)

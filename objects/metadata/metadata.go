@@ -44,6 +44,10 @@ type Config struct {
 	RefreshInterval time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// MigrateInlineMax is how many records a change may convert inside the
+	// request that makes it (default 1,000); a larger conversion asked with
+	// PutOptions.Background runs as a migration job (migrations.go).
+	MigrateInlineMax int
 }
 
 // Validate checks the configuration.
@@ -51,13 +55,22 @@ func (c Config) Validate() error {
 	if c.RefreshInterval < 0 {
 		return errors.New("metadata: RefreshInterval must not be negative")
 	}
+	if c.MigrateInlineMax < 0 {
+		return errors.New("metadata: MigrateInlineMax must not be negative")
+	}
 	return nil
 }
 
-// Service is the metadata service. It is safe for concurrent use.
+// Service is the metadata service. It is safe for concurrent use. Close
+// stops its migration jobs.
 type Service struct {
 	st  store.Store
 	cfg Config
+
+	ctx         context.Context // of migration jobs; cancelled by Close
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	beforeBatch func() // test hook: called before each batch of a job
 
 	mu      sync.Mutex
 	tenants map[string]*snapshot
@@ -99,12 +112,16 @@ func New(st store.Store, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{st: st, cfg: cfg, tenants: map[string]*snapshot{}}, nil
+	if cfg.MigrateInlineMax == 0 {
+		cfg.MigrateInlineMax = 1000
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{st: st, cfg: cfg, tenants: map[string]*snapshot{}, ctx: ctx, cancel: cancel}, nil
 }
 
 // Provision creates a new tenant's metadata collections.
 func (s *Service) Provision(ctx context.Context, tenant string) error {
-	for _, c := range []string{objectsColl, historyColl, stateColl} {
+	for _, c := range []string{objectsColl, historyColl, stateColl, migrationsColl} {
 		if err := s.st.EnsureCollection(ctx, tenant, c); err != nil {
 			return fmt.Errorf("metadata: provision %s: %w", c, err)
 		}

@@ -18,6 +18,12 @@ type PutOptions struct {
 	// DryRun checks the change against the stored records and reports
 	// the plan without applying anything.
 	DryRun bool
+	// Background lets a change that converts the stored values of more
+	// than Config.MigrateInlineMax records run as a migration job
+	// (migrations.go): Put then returns at once with the old entry and
+	// Plan.Migration set, and the definition changes when the job has
+	// converted every record. Without it every change is applied inline.
+	Background bool
 }
 
 // Plan is what a change does, or would do on a dry run.
@@ -25,6 +31,9 @@ type Plan struct {
 	Created bool             `json:"created"`
 	Changes schema.Changes   `json:"changes"`
 	Fields  []FieldMigration `json:"fields,omitempty"`
+	// Migration is the job that applies the change, when it runs in the
+	// background (PutOptions.Background).
+	Migration *Migration `json:"migration,omitempty"`
 }
 
 // FieldMigration reports the records a data check went over for one field.
@@ -85,6 +94,21 @@ func (s *Service) Put(ctx context.Context, tenant, apiName string, raw []byte, o
 		if opt.DryRun {
 			return old, plan, nil
 		}
+		// NB: every applied change of an existing object holds the
+		// object's migration lock, so it never interleaves with a job.
+		if err := s.lock(ctx, tenant, apiName, ""); err != nil {
+			return nil, plan, err
+		}
+		if n := pending(convert); opt.Background && n > s.cfg.MigrateInlineMax {
+			m, err := s.startMigration(ctx, tenant, old, obj, plan, convert, n, opt.By)
+			if err != nil {
+				s.unlock(context.WithoutCancel(ctx), tenant, apiName)
+				return nil, plan, err
+			}
+			plan.Migration = m
+			return old, plan, nil
+		}
+		defer s.unlock(context.WithoutCancel(ctx), tenant, apiName)
 		if err := s.convert(ctx, tenant, obj, convert); err != nil {
 			return nil, plan, err
 		}
@@ -106,6 +130,10 @@ func (s *Service) Put(ctx context.Context, tenant, apiName string, raw []byte, o
 type conversion struct {
 	field  string
 	values map[string]any // record id -> new stored value (nil: remove)
+	// For a migration job, which recomputes each value when it writes it:
+	purge bool                                     // the field's data is removed
+	fn    func(stored any) (any, *errs.FieldError) // old stored form -> new
+	isNew func(stored any) bool                    // already in the new form
 }
 
 // check runs the data checks of the changes over every stored record.
@@ -128,7 +156,7 @@ func (s *Service) check(ctx context.Context, tenant string, old, next *schema.Ob
 			continue
 		}
 		if only(kinds, schema.CheckPurge) {
-			convs = append(convs, conversion{field: field, values: map[string]any{}})
+			convs = append(convs, conversion{field: field, values: map[string]any{}, purge: true})
 			n, err := s.eachValue(ctx, tenant, next.APIName, field, func(id string, _ any) {
 				convs[len(convs)-1].values[id] = nil
 			})
@@ -150,7 +178,7 @@ func (s *Service) check(ctx context.Context, tenant string, old, next *schema.Ob
 				return nil, &errs.FieldError{Field: field, Code: "required", Message: "has no value"}
 			}
 		}
-		c := conversion{field: field, values: map[string]any{}}
+		c := conversion{field: field, values: map[string]any{}, fn: conv, isNew: newForm(v, next, field)}
 		n, err := s.eachValue(ctx, tenant, next.APIName, field, func(id string, stored any) {
 			out, fe := conv(stored)
 			if fe != nil {
