@@ -50,6 +50,7 @@ func Mount(api fiber.Router, d Deps) {
 	api.Delete("/objects/:apiName", h.metadataWriter, h.deleteObject)
 	api.Get("/objects/:apiName/history", h.objectHistory)
 	h.mountViews(api)
+	h.mountMigrations(api)
 
 	api.Post("/composite", h.composite)
 	api.Post("/records/:object/bulk", h.bulk)
@@ -155,12 +156,15 @@ func (h *handlers) putObject(c *fiber.Ctx) error {
 		return err
 	}
 	p := tenantOf(c)
-	e, plan, err := h.Meta.Put(c.UserContext(), p.TenantID, param(c, "apiName"), raw, metadata.PutOptions{By: p.UserID, DryRun: dry})
+	e, plan, err := h.Meta.Put(c.UserContext(), p.TenantID, param(c, "apiName"), raw, metadata.PutOptions{By: p.UserID, DryRun: dry, Background: true})
 	if err != nil {
 		return err
 	}
 	if dry {
 		return c.JSON(fiber.Map{"dryRun": true, "plan": plan})
+	}
+	if plan.Migration != nil {
+		return migrationAccepted(c, plan.Migration)
 	}
 	def, err := described(e)
 	if err != nil {
