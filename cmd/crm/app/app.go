@@ -314,6 +314,7 @@ func (a *App) activeTenants(ctx context.Context) ([]string, error) {
 // Close stops background work and releases the store.
 func (a *App) Close() error {
 	a.Imports.Close()
+	a.Meta.Close()
 	a.JS.Close()
 	return a.Store.Close()
 }
