@@ -136,12 +136,14 @@ test("list view: search, filter errors and sorting", async () => {
   await page.getByRole("link", { name: "Globex pilot" }).waitFor({ state: "detached" });
   await page.getByRole("link", { name: "Initech upsell" }).waitFor();
   await page.getByLabel("Search").fill("");
+  await page.getByRole("link", { name: "Globex pilot" }).waitFor(); // the full list is back
   await page.getByLabel("Filter").fill("amont > 5");
   await page.getByRole("button", { name: "Apply" }).click();
   await page.locator("#filter-help.error", { hasText: "unknown field" }).waitFor();
   await page.getByLabel("Filter").fill("amount >= 800");
   await page.getByRole("button", { name: "Apply" }).click();
   await page.getByRole("link", { name: "Globex pilot" }).waitFor({ state: "detached" });
+  await page.locator("tbody tr").nth(1).waitFor();
   assert.equal(await page.locator("tbody tr").count(), 2);
   await page.getByRole("button", { name: /^Amount/ }).click();
   await page.locator("tbody tr").first().filter({ hasText: "Initech upsell" }).waitFor();
