@@ -314,8 +314,12 @@ func TestRevoke_takesEffectAtOnceHereAndWithinASecondOnAnotherNode(t *testing.T)
 	start := time.Now()
 	for {
 		_, err := other.recs.Get(rep1, "lead", ids["L1"], records.GetOptions{})
-		if outcome(err) == "403" {
-			t.Logf("the other node refused %v after the revoke", time.Since(start))
+		// NB: while the other node reloads, its object decision and its
+		// visibility filter may come from different policy versions for one
+		// request; the record is then "not found" rather than forbidden —
+		// refused either way, never shown.
+		if o := outcome(err); o == "403" || o == "404" {
+			t.Logf("the other node refused (%s) %v after the revoke", o, time.Since(start))
 			break
 		}
 		if err != nil {
