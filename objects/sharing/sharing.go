@@ -200,7 +200,7 @@ func (g *Guard) CheckRule(ctx context.Context, tenant string, r access.SharingRu
 	if err != nil {
 		return err
 	}
-	f, err := query.ParseFilter(r.Filter, resolver{e.Object})
+	f, err := query.ParseFilter(r.Filter, metadata.QueryResolver(e.Object))
 	if err != nil {
 		bad := errs.New(errs.Invalid, "sharing_rule.invalid", "the sharing rule's filter is invalid")
 		if qe := errs.As(err); qe != nil {
@@ -248,7 +248,7 @@ func (c *filterCache) parse(obj *schema.Object, src string) (store.Filter, error
 	if ok {
 		return f, nil
 	}
-	f, err := query.ParseFilter(src, resolver{obj})
+	f, err := query.ParseFilter(src, metadata.QueryResolver(obj)) // no field security: rules are an admin's and filter for everyone alike
 	if err != nil {
 		return nil, err
 	}
@@ -259,35 +259,4 @@ func (c *filterCache) parse(obj *schema.Object, src string) (store.Filter, error
 	c.m[k] = f
 	c.mu.Unlock()
 	return f, nil
-}
-
-// resolver describes an object's fields to the filter parser. Unlike the
-// record service's resolver it ignores field-level security: a sharing rule
-// is written by an admin and filters for every user alike.
-type resolver struct{ obj *schema.Object }
-
-func (r resolver) Field(name string) (query.Field, bool) {
-	f, ok := r.obj.Field(name)
-	if !ok || f.Deleted || f.TypeName == "formula" || f.TypeName == "rollup" {
-		return query.Field{}, false
-	}
-	qf := query.Field{Filterable: true, Sortable: schema.Sortable(f)}
-	switch f.Kind() {
-	case schema.KindString:
-		qf.Kind = query.String
-	case schema.KindNumber:
-		qf.Kind = query.Number
-		if f.TypeName == "currency" {
-			qf.Convert = query.CurrencyConvert(f.Scale)
-		}
-	case schema.KindBool:
-		qf.Kind = query.Boolean
-	case schema.KindDate:
-		qf.Kind = query.Date
-	case schema.KindDateTime:
-		qf.Kind = query.DateTime
-	default:
-		return query.Field{}, false
-	}
-	return qf, true
 }
