@@ -119,13 +119,16 @@ func Generate(in Input) ([]byte, error) {
 			return nil, errs.New(errs.Internal, "openapi.duplicate_object", "openapi: object %s is listed twice", g.objects[i].APIName)
 		}
 	}
-	n := newNamer(platformSchemaNames, platformOperationIDs, platformTagNames)
+	n := newNamer(append(append([]string(nil), platformSchemaNames...), extraSchemaNames...),
+		append(append([]string(nil), platformOperationIDs...), extraOperationIDs...),
+		append(append([]string(nil), platformTagNames...), extraTagNames...))
 	for _, o := range g.objects {
 		g.names[o.APIName] = n.object(o.APIName)
 	}
 
 	g.commonSchemas()
 	g.platform()
+	g.extra()
 	for _, o := range g.objects {
 		g.object(o)
 	}
@@ -148,7 +151,7 @@ func Generate(in Input) ([]byte, error) {
 		JSONSchemaDialect: Dialect,
 		Servers:           []obj{{"url": server}},
 		Security:          []obj{{"bearer": []any{}}},
-		Tags:              append(platformTags(), g.tags...),
+		Tags:              append(append(platformTags(), extraTags()...), g.tags...),
 		Paths:             g.paths,
 		Components: obj{
 			"schemas":         g.schemas,
