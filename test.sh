@@ -6,9 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 go vet ./...
 go test -race -count=1 -timeout 20m ./...
-# The hostile-script suite once more without the race detector, where its
-# limits are checked strictly (which limit stops each script, peak memory).
-go test -count=1 -run 'Hostile' ./runtime/jsvm/
 # The studio (studio/): its committed build must be what its sources make,
 # its first load must stay within budget, and its browser tests run headless
 # Chromium (installed from Debian when missing) against the real server.
