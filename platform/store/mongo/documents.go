@@ -153,13 +153,23 @@ func (s *Store) Delete(ctx context.Context, tenant, coll, id string, expectVersi
 	return s.missingOrStale(ctx, c, id)
 }
 
-// DeleteMany removes every matching document.
-func (s *Store) DeleteMany(ctx context.Context, tenant, coll string, filter store.Filter) (int64, error) {
+// filtered resolves a collection and compiles a filter for it: the first
+// step of every call that acts on the documents a filter selects.
+func (s *Store) filtered(ctx context.Context, tenant, coll string, filter store.Filter) (*mongo.Collection, bson.D, error) {
 	c, err := s.collection(ctx, tenant, coll)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	q, err := compileFilter(filter)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, q, nil
+}
+
+// DeleteMany removes every matching document.
+func (s *Store) DeleteMany(ctx context.Context, tenant, coll string, filter store.Filter) (int64, error) {
+	c, q, err := s.filtered(ctx, tenant, coll, filter)
 	if err != nil {
 		return 0, err
 	}
@@ -172,11 +182,7 @@ func (s *Store) DeleteMany(ctx context.Context, tenant, coll string, filter stor
 
 // Count returns how many documents match.
 func (s *Store) Count(ctx context.Context, tenant, coll string, filter store.Filter) (int64, error) {
-	c, err := s.collection(ctx, tenant, coll)
-	if err != nil {
-		return 0, err
-	}
-	q, err := compileFilter(filter)
+	c, q, err := s.filtered(ctx, tenant, coll, filter)
 	if err != nil {
 		return 0, err
 	}
