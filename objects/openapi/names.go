@@ -15,13 +15,13 @@ type objectNames struct {
 func (n objectNames) schemas() []string {
 	b := n.Base
 	return []string{b, b + "Input", b + "Patch", b + "List", b + "BulkRecord", b + "BulkRequest",
-		b + "BulkResult", b + "BulkResponse", b + "AggregateRequest"}
+		b + "BulkResult", b + "BulkResponse", b + "AggregateRequest", b + "DeletedList"}
 }
 
 func (n objectNames) operations() []string {
 	b, p := n.Base, n.Plural
 	return []string{"list" + p, "create" + b, "get" + b, "update" + b, "delete" + b, "restore" + b,
-		"get" + b + "History", "bulk" + p, "aggregate" + p}
+		"get" + b + "History", "bulk" + p, "aggregate" + p, "listDeleted" + p}
 }
 
 // namer hands out names that collide with no other name of the document,

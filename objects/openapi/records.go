@@ -213,6 +213,19 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 			"responses": responses(obj{"200": obj{"description": "The restored record.", "content": jsonContent(one), "headers": etag}},
 				authed(404, 409, 422)...)},
 	}
+	g.schemas[n.Base+"DeletedList"] = obj{"type": "object", "required": []any{"items", "nextCursor"},
+		"properties": obj{
+			"items": obj{"type": "array", "items": obj{"type": "object", "required": []any{"id", "object", "deletedAt", "deletedBy", "record"},
+				"properties": obj{"id": obj{"type": "string"}, "object": obj{"type": "string"},
+					"deletedAt": obj{"type": "string", "format": "date-time"}, "deletedBy": obj{"type": "string"}, "record": one}}},
+			"nextCursor": obj{"type": []any{"string", "null"}, "description": "The cursor of the next page; null on the last page."},
+		}}
+	g.paths["/recyclebin/"+o.APIName] = obj{
+		"get": obj{"operationId": "listDeleted" + n.Plural, "tags": tags, "summary": "List deleted " + plural,
+			"description": "The recycle bin: deleted " + plural + " the caller could restore, newest first (details deleted with their master come back with it and are not listed). Entries are purged 30 days after deletion.",
+			"parameters": []any{ref("parameters", "Limit"), ref("parameters", "Cursor")},
+			"responses":  responses(obj{"200": obj{"description": "A page of the recycle bin.", "content": jsonContent(schemaRef(n.Base + "DeletedList"))}}, authed(400, 404)...)},
+	}
 	g.paths[base+"/{id}/history"] = obj{
 		"parameters": idParam,
 		"get": obj{"operationId": "get" + n.Base + "History", "tags": tags, "summary": "Field history of " + article(label),

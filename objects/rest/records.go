@@ -111,6 +111,18 @@ func (h *handlers) restore(c *fiber.Ctx) error {
 	return c.JSON(rec)
 }
 
+func (h *handlers) recycleBin(c *fiber.Ctx) error {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	page, err := h.Records.RecycleBin(c.UserContext(), param(c, "object"), limit, c.Query("cursor"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
 func (h *handlers) history(c *fiber.Ctx) error {
 	items, err := h.Records.History(c.UserContext(), param(c, "object"), param(c, "id"))
 	if err != nil {
@@ -119,17 +131,27 @@ func (h *handlers) history(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items})
 }
 
+// pageLimit reads the limit parameter: 0 when absent, -1 when below 1
+// (which the service refuses with its range).
+func pageLimit(c *fiber.Ctx) (int, error) {
+	v := c.Query("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, errs.New(errs.Malformed, "query.bad_limit", "limit must be a whole number").WithField("limit", "type", "must be a whole number")
+	}
+	if n < 1 {
+		return -1, nil
+	}
+	return n, nil
+}
+
 func (h *handlers) list(c *fiber.Ctx) error {
-	limit := 0
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return errs.New(errs.Malformed, "query.bad_limit", "limit must be a whole number").WithField("limit", "type", "must be a whole number")
-		}
-		if n < 1 {
-			n = -1
-		}
-		limit = n
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
 	}
 	page, err := h.Records.List(c.UserContext(), param(c, "object"), records.ListOptions{
 		Filter: c.Query("filter"), Sort: c.Query("sort"), Limit: limit, Cursor: c.Query("cursor"),

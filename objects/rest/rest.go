@@ -64,6 +64,7 @@ func Mount(api fiber.Router, d Deps) {
 	api.Patch("/records/:object/:id", h.patch)
 	api.Delete("/records/:object/:id", h.remove)
 	api.Post("/records/:object/:id/restore", h.restore)
+	api.Get("/recyclebin/:object", h.recycleBin)
 	api.Get("/records/:object/:id/history", h.history)
 	api.Get("/records/:object/:id/related/:child", h.related) // related lists: related.go
 }
