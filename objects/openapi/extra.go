@@ -8,11 +8,12 @@ package openapi
 var (
 	extraSchemaNames = []string{"CompositeRequest", "CompositeResponse", "Migration", "UserPatch", "Role", "RoleList",
 		"SharingRule", "SharingRuleList", "Script", "ScriptList", "ScriptTestRequest", "ScriptTestResult",
-		"AuditEventList"}
+		"AuditEventList", "Dashboard", "DashboardList"}
 	extraOperationIDs = []string{"runComposite", "getMigration", "updateUser", "deactivateUser", "listRoles", "getRole",
 		"putRole", "deleteRole", "listSharingRules", "getSharingRule", "putSharingRule", "deleteSharingRule",
-		"listScripts", "getScript", "putScript", "deleteScript", "testScript", "getScriptTypes", "listAuditEvents"}
-	extraTagNames = []string{"Composite", "Roles", "Scripts", "Audit"}
+		"listScripts", "getScript", "putScript", "deleteScript", "testScript", "getScriptTypes", "listAuditEvents",
+		"listDashboards", "getDashboard", "putDashboard", "deleteDashboard"}
+	extraTagNames = []string{"Composite", "Roles", "Scripts", "Audit", "Dashboards"}
 )
 
 func extraTags() []obj {
@@ -21,6 +22,7 @@ func extraTags() []obj {
 		{"name": "Roles", "description": "Roles, field access and sharing rules (admins and studio roles)."},
 		{"name": "Scripts", "description": "JavaScript hooks that run in the record pipeline."},
 		{"name": "Audit", "description": "The tenant's security audit log (admins only)."},
+		{"name": "Dashboards", "description": "Users' saved dashboards: charts of the aggregate API, private or shared."},
 	}
 }
 
@@ -89,8 +91,8 @@ func (g *gen) extra() {
 		"filter": obj{"type": "string", "description": "In the filter language of record lists."}, "role": str,
 		"access": obj{"type": "string", "enum": []any{"read", "readwrite"}}}}
 	g.schemas["SharingRuleList"] = list("SharingRule")
-	roleTags := []any{"Roles"}
-	crud := func(base, one, listID, getID, putID, delID, schemaName, listName string) {
+	crud := func(tag, base, one, listID, getID, putID, delID, schemaName, listName string) {
+		roleTags := []any{tag}
 		g.paths[base] = obj{"get": obj{"operationId": listID, "tags": roleTags, "summary": "List",
 			"responses": responses(obj{"200": obj{"description": "The list.", "content": jsonContent(schemaRef(listName))}}, authed()...)}}
 		g.paths[one] = obj{"parameters": []any{pathParam("name")},
@@ -102,8 +104,21 @@ func (g *gen) extra() {
 			"delete": obj{"operationId": delID, "tags": roleTags, "summary": "Delete",
 				"responses": responses(obj{"204": obj{"description": "Deleted."}}, authed(404, 409)...)}}
 	}
-	crud("/roles", "/roles/{name}", "listRoles", "getRole", "putRole", "deleteRole", "Role", "RoleList")
-	crud("/sharing-rules", "/sharing-rules/{name}", "listSharingRules", "getSharingRule", "putSharingRule", "deleteSharingRule", "SharingRule", "SharingRuleList")
+	crud("Roles", "/roles", "/roles/{name}", "listRoles", "getRole", "putRole", "deleteRole", "Role", "RoleList")
+	crud("Roles", "/sharing-rules", "/sharing-rules/{name}", "listSharingRules", "getSharingRule", "putSharingRule", "deleteSharingRule", "SharingRule", "SharingRuleList")
+
+	g.schemas["Dashboard"] = obj{"type": "object", "required": []any{"label"}, "properties": obj{
+		"name": obj{"type": "string", "readOnly": true}, "label": obj{"type": "string", "maxLength": 200},
+		"shared": obj{"type": "boolean", "default": false, "description": "Readable by every user of the tenant; only the owner changes it."},
+		"charts": obj{"type": "array", "maxItems": 50, "items": anyObj, "description": "The studio's chart definitions, kept as given."},
+		"owner":  obj{"type": "string", "readOnly": true}, "updatedAt": obj{"type": "string", "readOnly": true},
+		"version": obj{"type": "integer", "readOnly": true}}}
+	g.schemas["DashboardList"] = list("Dashboard")
+	crud("Dashboards", "/dashboards", "/dashboards/{name}", "listDashboards", "getDashboard", "putDashboard", "deleteDashboard", "Dashboard", "DashboardList")
+	if put, ok := g.paths["/dashboards/{name}"].(obj)["put"].(obj); ok {
+		put["summary"] = "Save one of the caller's dashboards"
+		put["responses"].(obj)["201"] = obj{"description": "Created.", "content": jsonContent(schemaRef("Dashboard"))}
+	}
 
 	g.schemas["Script"] = obj{"type": "object", "required": []any{"object", "events", "source"},
 		"properties": obj{"name": str, "object": str, "source": str, "active": obj{"type": "boolean"}, "order": obj{"type": "integer"},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/opencrm/crm/objects/dashboards"
 	"github.com/opencrm/crm/objects/imports"
 	"github.com/opencrm/crm/objects/metadata"
 	"github.com/opencrm/crm/objects/records"
@@ -213,8 +214,9 @@ func (a *App) build(ctx context.Context) error {
 	if a.Sales, err = sales.New(a.Records, a.Store, sales.Config{Clock: a.Jobs.Clock()}); err != nil {
 		return err
 	}
+	boards := dashboards.New(a.Store)
 	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
-		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision, a.Audit.Provision, a.Sales.Provision}
+		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision, a.Audit.Provision, a.Sales.Provision, boards.Provision}
 
 	a.Server = httpx.New(a.Config.HTTP, a.Log, a.Metrics)
 	a.Server.AddReadyCheck("store", a.Store.Ping)
@@ -226,6 +228,7 @@ func (a *App) build(ctx context.Context) error {
 	objrest.Mount(api, objrest.Deps{Meta: a.Meta, Records: a.Records, Idempotency: keeper, Imports: a.Imports,
 		MetadataWriter: rest.RequireStudio(a.Access, access.StudioMetadata)})
 	objrest.MountWorkflows(api, objrest.WorkflowDeps{Workflows: a.Workflows, Jobs: a.Jobs, Records: a.Records})
+	objrest.MountDashboards(api, boards)
 	jsrest.Mount(api, a.Scripts)
 	pluginrest.Mount(api, pluginrest.Deps{Plugins: a.Plugins})
 	sales.Mount(api, a.Sales)
