@@ -90,6 +90,10 @@ func (s *Service) applyStep(ctx context.Context, tenant string, st Step, install
 		_, _, err = s.Roles.PutRole(ctx, tenant, st.role, by)
 	case st.Kind == KindRole && st.Op == OpDelete:
 		err = s.Roles.DeleteRole(ctx, tenant, st.Name)
+	case st.Kind == KindSharingRule && write:
+		_, _, err = s.sharing().PutRule(ctx, tenant, st.rule, by)
+	case st.Kind == KindSharingRule && st.Op == OpDelete:
+		err = s.sharing().DeleteRule(ctx, tenant, st.Name)
 	case st.Kind == KindScript && write:
 		_, _, err = s.Scripts.Put(ctx, st.Name, st.script)
 	case st.Kind == KindScript && st.Op == OpDelete:

@@ -14,6 +14,7 @@
 //	scripts/<name>.json            {object, events, active, order, runAs}; the source in scripts/<name>.js
 //	roles/<name>.json              role definitions, as PUT /roles/{name} takes them
 //	workflows/<name>.json          workflow definitions, as PUT /workflows/{name} takes them
+//	sharing/<name>.json            criteria sharing rules, as PUT /sharing-rules/{name} takes them
 //	seed/<object>.json             an array of records created on install
 //
 // # Tenants

@@ -38,6 +38,8 @@ type Permissions struct {
 	Scripts string `json:"scripts,omitempty"`
 	// Workflows is true when the package defines workflows.
 	Workflows bool `json:"workflows,omitempty"`
+	// Sharing is true when the package defines criteria sharing rules.
+	Sharing bool `json:"sharing,omitempty"`
 }
 
 var (

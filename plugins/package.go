@@ -34,6 +34,7 @@ type Package struct {
 	roles     map[string]access.Role
 	workflows map[string]workflows.Definition
 	wfRaw     map[string][]byte
+	rules     map[string]access.SharingRule
 	seed      map[string][]map[string]any
 }
 
@@ -95,7 +96,7 @@ func FromFiles(files map[string][]byte) (*Package, error) {
 	}
 	p := &Package{Manifest: m, Files: files, objects: map[string]*schema.Object{}, layouts: map[viewKey][]byte{},
 		listViews: map[viewKey][]byte{}, scripts: map[string]scripts.Script{}, roles: map[string]access.Role{},
-		workflows: map[string]workflows.Definition{}, wfRaw: map[string][]byte{}, seed: map[string][]map[string]any{}}
+		workflows: map[string]workflows.Definition{}, wfRaw: map[string][]byte{}, rules: map[string]access.SharingRule{}, seed: map[string][]map[string]any{}}
 	var probs []errs.FieldError
 	bad := func(file, code, msg string) {
 		probs = append(probs, errs.FieldError{Field: file, Code: code, Message: msg})
@@ -217,6 +218,12 @@ func (p *Package) add(name string, files map[string][]byte) error {
 		}
 		p.workflows[base] = d
 		p.wfRaw[base] = compact(raw)
+	case len(parts) == 2 && parts[0] == "sharing" && ext == ".json":
+		r, err := parseRule(base, raw)
+		if err != nil {
+			return err
+		}
+		p.rules[base] = r
 	case len(parts) == 2 && parts[0] == "seed" && ext == ".json":
 		var recs []map[string]any
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -273,8 +280,11 @@ func (p *Package) checkPermissions() []errs.FieldError {
 			bad("objects/"+o+".json", "the manifest's permissions.objects does not list "+o)
 		}
 	}
-	if !perm.Studio && len(p.layouts)+len(p.listViews)+len(p.scripts)+len(p.roles)+len(p.workflows) > 0 {
-		bad("manifest.json#/permissions/studio", "the package has layouts, list views, scripts, roles or workflows: it needs studio rights")
+	if !perm.Studio && len(p.layouts)+len(p.listViews)+len(p.scripts)+len(p.roles)+len(p.workflows)+len(p.rules) > 0 {
+		bad("manifest.json#/permissions/studio", "the package has layouts, list views, scripts, roles, workflows or sharing rules: it needs studio rights")
+	}
+	if !perm.Sharing && len(p.rules) > 0 {
+		bad("manifest.json#/permissions/sharing", "the package defines sharing rules")
 	}
 	if !perm.Roles && len(p.roles) > 0 {
 		bad("manifest.json#/permissions/roles", "the package defines roles")

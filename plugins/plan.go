@@ -86,6 +86,7 @@ type Step struct {
 	view   string
 	script scripts.Script
 	role   access.Role
+	rule   access.SharingRule
 	seed   []map[string]any
 	purge  bool
 }
@@ -204,6 +205,9 @@ func (s *Service) planInstall(ctx context.Context, tenant, action string, pkg *P
 		return nil, err
 	}
 	if err := s.planRoles(ctx, tenant, p, pkg, base); err != nil {
+		return nil, err
+	}
+	if err := s.planSharing(ctx, tenant, p, pkg, base); err != nil {
 		return nil, err
 	}
 	if err := s.planScripts(ctx, p, pkg, base); err != nil {

@@ -56,7 +56,7 @@ var (
 )
 
 // Deps are the services the installer writes through. Store, Meta and
-// Catalog are required; a nil Scripts, Roles, Workflows or Records leaves
+// Catalog are required; a nil Scripts, Roles, Sharing, Workflows or Records leaves
 // those parts of a package unapplied, and every plan says so.
 type Deps struct {
 	Store     store.Store
@@ -65,7 +65,10 @@ type Deps struct {
 	Scripts   Scripts
 	Roles     Roles
 	Workflows Workflows
-	Catalog   *Catalog
+	// Sharing stores sharing rules; nil uses Roles when it implements
+	// SharingRules (sharing.go).
+	Sharing SharingRules
+	Catalog *Catalog
 }
 
 // Config tunes the service. The zero value is usable.

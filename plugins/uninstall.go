@@ -13,7 +13,7 @@ import (
 // planUninstall plans removing a package: its objects (refused while they
 // hold records the tenant made, unless purge), every view of those
 // objects, the package's views elsewhere that the tenant left unchanged,
-// its roles, scripts and workflows, and the scripts and workflows bound to
+// its roles, sharing rules, scripts and workflows, and the scripts and workflows bound to
 // the removed objects. Objects the tenant added are never removed; one of
 // them that points at a removed object blocks the uninstall.
 func (s *Service) planUninstall(ctx context.Context, tenant, name string, installed *Installed, opt Options) (*Plan, error) {
@@ -72,6 +72,9 @@ func (s *Service) planUninstall(ctx context.Context, tenant, name string, instal
 		return nil, err
 	}
 	if err := s.planRemoveViews(ctx, tenant, p, base, removed); err != nil {
+		return nil, err
+	}
+	if err := s.planRemoveSharing(ctx, tenant, p, base, removed); err != nil {
 		return nil, err
 	}
 	p.Steps = append(p.Steps, objectSteps...)
@@ -262,6 +265,8 @@ func (s *Service) applyUninstall(ctx context.Context, tenant string, p *Plan, by
 			err = s.Meta.Delete(ctx, tenant, st.Name, st.purge, by)
 		case KindRole:
 			err = s.Roles.DeleteRole(ctx, tenant, st.Name)
+		case KindSharingRule:
+			err = s.sharing().DeleteRule(ctx, tenant, st.Name)
 		}
 		if err != nil && errs.KindOf(err) != errs.NotFound {
 			return stepError(st, err)

@@ -139,7 +139,8 @@ func TestPool_aPooledLeadThatInquiresAgainGoesBackToItsLastOwner(t *testing.T) {
 func TestReports_seeOnlyWhatTheCallerMaySee(t *testing.T) {
 	e := newEnv(t)
 	for i, as := range []string{"ann", "ann", "bob"} {
-		e.newLead(t, as, map[string]any{"name": fmt.Sprintf("Mine %d", i), "source": "seo", "stage": "mql"})
+		// Held leads: pooled ones are shared with every rep.
+		e.newLead(t, as, map[string]any{"name": fmt.Sprintf("Mine %d", i), "source": "seo", "stage": "mql", "poolStatus": "private"})
 	}
 	total := func(as string) float64 {
 		out := e.call(t, as, "GET", "/api/v1/reports/sales/funnel?period=year", "", 200)
@@ -161,4 +162,49 @@ func TestReports_seeOnlyWhatTheCallerMaySee(t *testing.T) {
 	if res.Status != 400 || !strings.Contains(string(res.Body), "report.bad_query") {
 		t.Errorf("bad period: %d %s", res.Status, res.Body)
 	}
+}
+
+// TestPool_everyRepSeesThePool: leads are private, but the package's
+// sharing rule lets every sales rep read the open leads in the public
+// pool, so the pool list view shows them to a second rep; a lead someone
+// holds stays its holder's.
+func TestPool_everyRepSeesThePool(t *testing.T) {
+	e := newEnv(t)
+	pooled := e.newLead(t, "ann", map[string]any{"name": "Made By Ann", "source": "website"})
+	held := e.newLead(t, "ann", map[string]any{"name": "Held By Ann", "source": "website"})
+	e.call(t, "ann", "POST", "/api/v1/records/lead/"+held+"/claim", "", 200)
+	visible := func(as string) map[string]bool {
+		out := map[string]bool{}
+		q := "/api/v1/records/lead?filter=" + strings.ReplaceAll("poolStatus = 'public' OR owner = '"+e.users["ann"].ID+"'", " ", "%20")
+		for _, it := range e.call(t, as, "GET", q, "", 200)["items"].([]any) {
+			out[it.(map[string]any)["id"].(string)] = true
+		}
+		return out
+	}
+	t.Run("a second rep sees the pooled lead, not the held one", func(t *testing.T) {
+		v := visible("bob")
+		if !v[pooled] || v[held] {
+			t.Fatalf("bob sees %v; pooled %s, held %s", v, pooled, held)
+		}
+		e.call(t, "bob", "GET", "/api/v1/records/lead/"+pooled, "", 200)
+		e.call(t, "bob", "GET", "/api/v1/records/lead/"+held, "", 404)
+	})
+	t.Run("the share is read-only", func(t *testing.T) {
+		res := e.Do(t, "PATCH", "/api/v1/records/lead/"+pooled, e.Tokens["bob"], `{"score":99}`)
+		if res.Status != 404 && res.Status != 403 {
+			t.Fatalf("bob changed a pooled lead: %d %s", res.Status, res.Body)
+		}
+	})
+	t.Run("a released lead joins the pool for everyone", func(t *testing.T) {
+		e.call(t, "ann", "POST", "/api/v1/records/lead/"+held+"/release", "", 200)
+		if !visible("bob")[held] {
+			t.Fatal("bob does not see the released lead")
+		}
+	})
+	t.Run("a claimed lead leaves the others' pool", func(t *testing.T) {
+		e.call(t, "bob", "POST", "/api/v1/records/lead/"+pooled+"/claim", "", 200)
+		if visible("ann")[pooled] {
+			t.Fatal("ann still sees the lead bob claimed")
+		}
+	})
 }

@@ -20,7 +20,7 @@ package sales
 import "embed"
 
 // FS holds the package's files: manifest.json, objects/, layouts/,
-// listviews/, scripts/, roles/ and workflows/.
+// listviews/, scripts/, roles/, workflows/ and sharing/.
 //
-//go:embed manifest.json objects layouts listviews scripts roles workflows
+//go:embed manifest.json objects layouts listviews scripts roles workflows sharing
 var FS embed.FS
