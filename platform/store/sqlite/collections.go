@@ -33,6 +33,7 @@ func (s *Store) DropCollection(ctx context.Context, tenant, coll string) error {
 	if err := checkNames(tenant, coll); err != nil {
 		return err
 	}
+	defer s.forgetPlans(tenant, coll)
 	return s.inTx(ctx, tenant, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `DROP TABLE IF EXISTS `+tableName(coll)); err != nil {
 			return driverError("drop collection", err)
@@ -113,6 +114,7 @@ func (s *Store) SyncIndexes(ctx context.Context, tenant, coll string, indexes []
 		}
 		want[ix.Name] = ix
 	}
+	defer s.forgetPlans(tenant, coll)
 	return s.inTx(ctx, tenant, func(q querier) error {
 		have, err := loadIndexes(ctx, q, coll)
 		if err != nil {
@@ -232,4 +234,12 @@ func duplicateFromError(ctx context.Context, q querier, coll string, err error) 
 		}
 	}
 	return store.ErrDuplicate.WithCause(err)
+}
+
+// forgetPlans drops the planner's cached facts about a collection whose
+// indexes changed (plan.go).
+func (s *Store) forgetPlans(tenant, coll string) {
+	if t, err := s.tenant(tenant); err == nil {
+		t.plans.forget(coll)
+	}
 }

@@ -12,10 +12,11 @@ import (
 // queryPlan returns the EXPLAIN QUERY PLAN lines of the statement Find runs.
 func queryPlan(t *testing.T, s *Store, tenant, coll string, q store.Query) string {
 	t.Helper()
-	query, args, _, err := s.findSQL(coll, q)
+	_, stmts, err := s.statements(context.Background(), tenant, coll, q)
 	if err != nil {
-		t.Fatalf("findSQL: %v", err)
+		t.Fatalf("statements: %v", err)
 	}
+	query, args := stmts[0].sql, stmts[0].args
 	db, err := s.tenant(tenant)
 	if err != nil {
 		t.Fatal(err)

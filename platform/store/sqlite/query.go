@@ -14,6 +14,10 @@ import (
 type compiler struct {
 	b    strings.Builder
 	args []any
+	// plain writes fields (but keep) as +expr, which selects the same rows
+	// but keeps SQLite from using an index for them (plan.go).
+	plain bool
+	keep  string
 }
 
 // compileWhere normalises f and returns " WHERE <cond>" (or "" for nil)
@@ -27,14 +31,25 @@ func compileWhere(f store.Filter) (string, []any, error) {
 }
 
 // whereOf compiles an already normalised filter.
-func whereOf(f store.Filter) (string, []any, error) {
+func whereOf(f store.Filter) (string, []any, error) { return compileNormal(f, false, "") }
+
+// compileNormal compiles a normalised filter; plain and keep: see compiler.
+func compileNormal(f store.Filter, plain bool, keep string) (string, []any, error) {
 	if f == nil {
 		return "", nil, nil
 	}
-	var c compiler
+	c := compiler{plain: plain, keep: keep}
 	c.b.WriteString(" WHERE ")
 	c.filter(f)
 	return c.b.String(), c.args, nil
+}
+
+// field is the expression of a field in a condition.
+func (c *compiler) field(name string) string {
+	if c.plain && name != c.keep {
+		return "+" + fieldExpr(name)
+	}
+	return fieldExpr(name)
 }
 
 func (c *compiler) filter(f store.Filter) {
@@ -46,7 +61,7 @@ func (c *compiler) filter(f store.Filter) {
 	case store.Or:
 		c.join(f, " OR ", "0")
 	case store.Cmp:
-		e := fieldExpr(f.Field)
+		e := c.field(f.Field)
 		switch f.Op {
 		case store.OpNe:
 			c.b.WriteString(e + " IS NOT ?")
@@ -55,7 +70,7 @@ func (c *compiler) filter(f store.Filter) {
 		}
 		c.args = append(c.args, sqlValue(f.Value))
 	case store.In:
-		e := fieldExpr(f.Field)
+		e := c.field(f.Field)
 		switch {
 		case len(f.Values) == 0 && f.Not:
 			c.b.WriteString("1")
@@ -80,7 +95,7 @@ func (c *compiler) filter(f store.Filter) {
 			c.b.WriteString(")")
 		}
 	case store.Like:
-		e, t := fieldExpr(f.Field), typeExpr(f.Field)
+		e, t := c.field(f.Field), typeExpr(f.Field)
 		if f.Not {
 			c.b.WriteString("(" + t + " IS NULL OR (" + t + "='text' AND " + e + ` NOT LIKE ? ESCAPE '\'))`)
 		} else {
@@ -89,9 +104,9 @@ func (c *compiler) filter(f store.Filter) {
 		c.args = append(c.args, likePattern(f.Pattern))
 	case store.Null:
 		if f.Not {
-			c.b.WriteString(fieldExpr(f.Field) + " IS NOT NULL")
+			c.b.WriteString(c.field(f.Field) + " IS NOT NULL")
 		} else {
-			c.b.WriteString(fieldExpr(f.Field) + " IS NULL")
+			c.b.WriteString(c.field(f.Field) + " IS NULL")
 		}
 	default:
 		// store.Normalize removes Not and rejects unknown nodes.
@@ -163,7 +178,7 @@ func (s *Store) Find(ctx context.Context, tenant, coll string, q store.Query) (s
 	if err := checkNames(tenant, coll); err != nil {
 		return store.Page{}, err
 	}
-	sql, args, limit, err := s.findSQL(coll, q)
+	fq, stmts, err := s.statements(ctx, tenant, coll, q)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -171,83 +186,155 @@ func (s *Store) Find(ctx context.Context, tenant, coll string, q store.Query) (s
 	if err != nil {
 		return store.Page{}, err
 	}
-	rows, err := db.QueryContext(ctx, sql, args...)
+	page := store.Page{Items: make([]store.Doc, 0, min(fq.limit, 64))}
+	var last store.Doc
+	for _, st := range stmts {
+		more, err := s.scan(ctx, db, st, fq.limit, q.Fields, &page, &last)
+		if err != nil {
+			return store.Page{}, err
+		}
+		if more {
+			page.Next = store.KeysetOf(fq.sort, last)
+			break
+		}
+	}
+	return page, nil
+}
+
+// scan appends a statement's documents to page until it holds limit; more
+// tells whether there was one more.
+func (s *Store) scan(ctx context.Context, db querier, st statement, limit int, fields []string, page *store.Page, last *store.Doc) (more bool, err error) {
+	rows, err := db.QueryContext(ctx, st.sql, st.args...)
 	if err != nil {
-		return store.Page{}, driverError("find", err)
+		return false, driverError("find", err)
 	}
 	defer rows.Close()
-	page := store.Page{Items: make([]store.Doc, 0, min(limit, 64))}
-	var last store.Doc
-	more := false
 	for rows.Next() {
 		if len(page.Items) == limit {
-			more = true
-			break
+			return true, nil
 		}
 		var id string
 		var version int64
 		var data []byte
 		if err := rows.Scan(&id, &version, &data); err != nil {
-			return store.Page{}, driverError("find", err)
+			return false, driverError("find", err)
 		}
 		doc, err := s.decode(id, version, data)
 		if err != nil {
-			return store.Page{}, err
+			return false, err
 		}
-		last = doc
-		page.Items = append(page.Items, project(doc, q.Fields))
+		*last = doc
+		page.Items = append(page.Items, project(doc, fields))
 	}
-	if err := rows.Err(); err != nil {
-		return store.Page{}, driverError("find", err)
-	}
-	if more {
-		page.Next = store.KeysetOf(store.FullSort(q.Sort), last)
-	}
-	return page, nil
+	return false, driverError("find", rows.Err())
 }
 
-// findSQL validates a query and builds its statement.
-func (s *Store) findSQL(coll string, q store.Query) (string, []any, int, error) {
-	limit := q.Limit
-	if limit < 0 {
-		return "", nil, 0, store.ErrInvalidQuery.WithField("limit", "minimum", "the limit must not be negative")
+// findQuery is a validated query: its normalised filter, its keyset
+// condition, its full sort and its limit.
+type findQuery struct {
+	filter, after store.Filter
+	sort          []store.SortKey
+	limit         int
+	// below is set when the first sort key is descending and the page
+	// starts after a value v of it: the rest of the order is the keys
+	// <= v and then the nulls (last in descending order). store.AfterFilter
+	// says so with an OR that SQLite answers by collecting and sorting
+	// every row below v; two statements, one seeking x <= v in the index
+	// and then one for the nulls, read only what the page needs.
+	below any
+}
+
+// prepareFind validates a query.
+func prepareFind(q store.Query) (findQuery, error) {
+	fq := findQuery{limit: q.Limit, sort: store.FullSort(q.Sort)}
+	if fq.limit < 0 {
+		return fq, store.ErrInvalidQuery.WithField("limit", "minimum", "the limit must not be negative")
 	}
-	if limit == 0 {
-		limit = store.DefaultLimit
+	if fq.limit == 0 {
+		fq.limit = store.DefaultLimit
 	}
 	for _, f := range q.Fields {
 		if err := store.ValidField(f); err != nil {
-			return "", nil, 0, err
+			return fq, err
 		}
 	}
-	sort := store.FullSort(q.Sort)
-	for _, k := range sort {
+	for _, k := range fq.sort {
 		if err := store.ValidField(k.Field); err != nil {
-			return "", nil, 0, err
+			return fq, err
 		}
 	}
-	f, err := store.Normalize(q.Filter)
-	if err != nil {
-		return "", nil, 0, err
+	var err error
+	if fq.filter, err = store.Normalize(q.Filter); err != nil {
+		return fq, err
 	}
 	if len(q.After) > 0 {
-		after, err := store.AfterFilter(sort, q.After)
-		if err != nil {
-			return "", nil, 0, err
+		if fq.after, err = store.AfterFilter(fq.sort, q.After); err != nil {
+			return fq, err
 		}
-		if f == nil {
-			f = after
-		} else {
-			f = store.And{f, after}
+		if v := store.NormalizeValue(q.After[0]); fq.sort[0].Desc && v != nil {
+			fq.below = v
 		}
 	}
-	where, args, err := whereOf(f)
+	return fq, nil
+}
+
+// statement is one SQL statement with its arguments.
+type statement struct {
+	sql  string
+	args []any
+}
+
+// statements validates a query and builds the statements Find runs in
+// turn, with the plan of plan.go.
+func (s *Store) statements(ctx context.Context, tenant, coll string, q store.Query) (findQuery, []statement, error) {
+	fq, err := prepareFind(q)
 	if err != nil {
-		return "", nil, 0, err
+		return fq, nil, err
 	}
-	sql := `SELECT id,version,doc FROM ` + tableName(coll) + where + orderBy(sort) +
-		` LIMIT ` + strconv.Itoa(limit+1)
-	return sql, args, limit, nil
+	t, err := s.tenant(tenant)
+	if err != nil {
+		return fq, nil, err
+	}
+	walk := t.plans.walkSort(ctx, t, coll, fq.filter, fq.sort, fq.limit)
+	first := fq.sort[0].Field
+	if fq.below == nil {
+		st, err := fq.sql(coll, walk, fq.after)
+		return fq, []statement{st}, err
+	}
+	upper, err := store.Normalize(store.And{store.Cmp{Field: first, Op: store.OpLte, Value: fq.below}, fq.after})
+	if err != nil {
+		return fq, nil, err
+	}
+	head, err := fq.sql(coll, walk, upper)
+	if err != nil {
+		return fq, nil, err
+	}
+	tail, err := fq.sql(coll, walk, store.Null{Field: first})
+	return fq, []statement{head, tail}, err
+}
+
+// sql builds a statement of the query with the keyset condition after; walk
+// compiles the filter plain, so that the sort's index (and the keyset
+// condition on it) is the one SQLite uses.
+func (fq findQuery) sql(coll string, walk bool, after store.Filter) (statement, error) {
+	where, args, err := compileNormal(fq.filter, walk, fq.sort[0].Field)
+	if err != nil {
+		return statement{}, err
+	}
+	if after != nil {
+		w, a, err := whereOf(after)
+		if err != nil {
+			return statement{}, err
+		}
+		if where == "" {
+			where = w
+		} else {
+			where = " WHERE (" + strings.TrimPrefix(where, " WHERE ") + ") AND (" + strings.TrimPrefix(w, " WHERE ") + ")"
+		}
+		args = append(args, a...)
+	}
+	return statement{sql: `SELECT id,version,doc FROM ` + tableName(coll) + where + orderBy(fq.sort) +
+		` LIMIT ` + strconv.Itoa(fq.limit+1), args: args}, nil
 }
 
 // Count returns how many documents match the filter.

@@ -74,6 +74,7 @@ var _ store.Store = (*Store)(nil)
 type tenantDB struct {
 	writer  *sql.DB // exactly one connection
 	readers *sql.DB
+	plans   *planner // plan.go
 }
 
 // Open validates cfg, creates the data directory if needed and returns the
@@ -213,7 +214,7 @@ func (s *Store) openTenant(path string) (*tenantDB, error) {
 	readers.SetMaxIdleConns(s.cfg.MaxReaders)
 	readers.SetConnMaxLifetime(0)
 	readers.SetConnMaxIdleTime(0)
-	return &tenantDB{writer: writer, readers: readers}, nil
+	return &tenantDB{writer: writer, readers: readers, plans: newPlanner()}, nil
 }
 
 func (t *tenantDB) close() error {
