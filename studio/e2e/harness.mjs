@@ -85,8 +85,13 @@ export async function start() {
   // The screenshots are for review, never for the repository.
   writeFileSync(join(shots, ".gitignore"), "*\n");
   const tmp = mkdtempSync(join(tmpdir(), "studio-e2e-"));
-  const bin = join(tmp, "crm");
-  execFileSync("go", ["build", "-o", bin, "./cmd/crm"], { cwd: repo, stdio: "inherit" });
+  // CRM_E2E_BIN runs a server binary built elsewhere (for instance from a
+  // clean checkout while the work tree holds unfinished Go code).
+  let bin = process.env.CRM_E2E_BIN;
+  if (!bin) {
+    bin = join(tmp, "crm");
+    execFileSync("go", ["build", "-o", bin, "./cmd/crm"], { cwd: repo, stdio: "inherit" });
+  }
   const port = await freePort();
   const token = "e2e-bootstrap-" + Math.random().toString(36).slice(2);
   const proc = spawn(bin, ["serve", "--addr", `127.0.0.1:${port}`, "--data", join(tmp, "data"), "--log-level", "warn"], {
@@ -108,7 +113,9 @@ export async function start() {
 
   let proxy = null;
   const served = await fetch(`${origin}/studio/`);
-  if (served.status !== 200) {
+  // A binary given by CRM_E2E_BIN embeds its own build of the studio: the
+  // harness serves this tree's dist/ instead, so the tests see these sources.
+  if (served.status !== 200 || process.env.CRM_E2E_BIN) {
     proxy = await studioProxy(port);
     origin = `http://127.0.0.1:${proxy.address().port}`;
     console.log(`note: the server does not serve /studio yet; the harness serves studio/dist at ${origin}/studio`);

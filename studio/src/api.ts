@@ -124,3 +124,8 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   const s = u.toString();
   return s ? `?${s}` : "";
 }
+
+/** withPosition adds an error's position to its message when the message does not say it. */
+export function withPosition(e: FieldError): string {
+  return e.position && !/position/i.test(e.message) ? `${e.message} (at position ${e.position})` : e.message;
+}

@@ -7,7 +7,10 @@ import { RecordPage } from "./pages/RecordPage";
 import { Kanban } from "./pages/Kanban";
 import { Bin } from "./pages/Bin";
 import { ApiKeys, Roles, Users } from "./pages/Security";
-import { Scripts, ScriptEdit, Workflows } from "./pages/Automation";
+import { Scripts, ScriptEdit } from "./pages/Automation";
+import { WorkflowEdit, Workflows } from "./pages/Workflows";
+import { ListViewEdit } from "./pages/ListViews";
+import { ImportPage } from "./pages/Import";
 import { Reports } from "./pages/Reports";
 
 export const routes: Array<{ path: string; render: (p: Record<string, string>) => VNode }> = [
@@ -16,6 +19,8 @@ export const routes: Array<{ path: string; render: (p: Record<string, string>) =
   { path: "/records", render: () => <RecordsHome /> },
   { path: "/o/:object", render: (p) => <RecordList object={p.object} /> },
   { path: "/o/:object/board", render: (p) => <Kanban object={p.object} /> },
+  { path: "/o/:object/import", render: (p) => <ImportPage object={p.object} /> },
+  { path: "/o/:object/views/:name", render: (p) => <ListViewEdit object={p.object} name={p.name} /> },
   { path: "/o/:object/:id", render: (p) => <RecordPage object={p.object} id={p.id} /> },
   { path: "/bin", render: () => <Bin /> },
   { path: "/security/users", render: () => <Users /> },
@@ -24,5 +29,6 @@ export const routes: Array<{ path: string; render: (p: Record<string, string>) =
   { path: "/automation/scripts", render: () => <Scripts /> },
   { path: "/automation/scripts/:name", render: (p) => <ScriptEdit name={p.name} /> },
   { path: "/automation/workflows", render: () => <Workflows /> },
+  { path: "/automation/workflows/:name", render: (p) => <WorkflowEdit name={p.name} /> },
   { path: "/reports", render: () => <Reports /> },
 ];

@@ -1,5 +1,5 @@
-// Automation: scripts (hooks) with a code editor and test runs, and the
-// workflow list. Both degrade to a clear message on servers without them.
+// Automation: scripts (hooks) with a code editor and test runs (workflows
+// are in Workflows.tsx). Both degrade to a clear message on servers without them.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { parseDeclarations } from "../dts";
@@ -18,7 +18,7 @@ interface Script {
   version?: number;
 }
 
-const events = ["beforeCreate", "afterCreate", "beforeUpdate", "afterUpdate", "beforeDelete", "afterDelete"];
+const events = ["beforeCreate", "afterCreate", "beforeUpdate", "afterUpdate", "beforeDelete", "afterDelete", "onWorkflow"];
 
 export function Scripts() {
   const { data, error, loading } = useAsync(() => api.get<{ items: Script[] }>("/scripts").then((r) => r.items ?? []), []);
@@ -255,47 +255,6 @@ export function ScriptEdit(props: { name: string }) {
           )}
         </div>
       </div>
-    </section>
-  );
-}
-
-export function Workflows() {
-  const { data, error, loading } = useAsync(() => api.get<{ items: any[] }>("/workflows").then((r) => r.items ?? []), []);
-  if (isMissingEndpoint(error)) return <Unavailable what="Workflows" />;
-  return (
-    <section>
-      <div class="page-head">
-        <h1>Workflows</h1>
-      </div>
-      {loading && <Spinner />}
-      <ErrorBox error={error} />
-      {data && data.length === 0 && (
-        <Empty title="No workflows yet">
-          <p>A workflow reacts to a record change or a time with actions such as updating fields, assigning an owner or calling a webhook.</p>
-        </Empty>
-      )}
-      {data && data.length > 0 && (
-        <table class="grid">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Object</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Active</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.map((w) => (
-              <tr>
-                <td>{w.label ?? w.name}</td>
-                <td>{w.object}</td>
-                <td>{typeof w.trigger === "object" ? w.trigger?.type ?? JSON.stringify(w.trigger) : w.trigger}</td>
-                <td>{w.active ? "Yes" : "No"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
     </section>
   );
 }

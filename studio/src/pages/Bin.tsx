@@ -1,91 +1,145 @@
-// The recycle bin. The API restores a deleted record by id
-// (POST /records/{object}/{id}/restore) but offers no listing of the bin,
-// so the studio lists the records deleted from this browser.
-import { useState } from "preact/hooks";
-import { api, loadSession } from "../api";
+// The recycle bin of one object at a time, listed by the server
+// (GET /recyclebin/{object}, newest first, only what the caller may
+// restore) with keyset paging; Restore brings a record back
+// (POST /records/{object}/{id}/restore).
+import { useEffect, useState } from "preact/hooks";
+import { api, qs } from "../api";
+import { getObject, listObjects, nameField, type ObjectDef } from "../meta";
 import { base } from "../router";
-import { Empty, ErrorBox, toast } from "../ui";
+import { Empty, ErrorBox, isMissingEndpoint, Spinner, toast, Unavailable, useAsync } from "../ui";
 
 interface Deleted {
-  object: string;
   id: string;
-  title: string;
-  at: string;
+  object: string;
+  deletedAt: string;
+  deletedBy: string;
+  record: Record<string, any>;
 }
 
-function key(): string {
-  return `crm.bin.${loadSession()?.tenant ?? ""}`;
-}
-function read(): Deleted[] {
-  try {
-    return JSON.parse(localStorage.getItem(key()) ?? "[]");
-  } catch {
-    return [];
-  }
-}
-function write(list: Deleted[]) {
-  localStorage.setItem(key(), JSON.stringify(list.slice(0, 200)));
-}
-
-export function rememberDeleted(object: string, id: string, title: string) {
-  write([{ object, id, title, at: new Date().toISOString() }, ...read().filter((d) => d.id !== id)]);
-}
+const pageSize = 20;
 
 export function Bin() {
-  const [items, setItems] = useState(read());
+  const objects = useAsync(listObjects, []);
+  const users = useAsync(() => api.get<{ items: Array<{ id: string; name?: string; email: string }> }>("/users").then((r) => new Map(r.items.map((u) => [u.id, u.name || u.email])), () => new Map<string, string>()), []);
+  const [object, setObject] = useState(() => new URLSearchParams(location.search).get("object") ?? "");
+  const [o, setO] = useState<ObjectDef | null>(null);
+  const [cursors, setCursors] = useState<string[]>([""]);
+  const [page, setPage] = useState<{ items: Deleted[]; nextCursor: string | null } | null>(null);
   const [error, setError] = useState<unknown>(null);
-  async function restore(d: Deleted) {
+  const [loading, setLoading] = useState(false);
+  const [tick, setTick] = useState(0);
+  const cursor = cursors[cursors.length - 1];
+
+  useEffect(() => {
+    if (!object && objects.data?.length) setObject(objects.data[0].apiName);
+  }, [objects.data]);
+  useEffect(() => {
+    if (!object) return;
+    setCursors([""]);
+    getObject(object).then(setO, setError);
+    const url = `${base}/bin?object=${encodeURIComponent(object)}`;
+    if (location.pathname + location.search !== url) history.replaceState(null, "", url);
+  }, [object]);
+  useEffect(() => {
+    if (!object) return;
+    let live = true;
+    setLoading(true);
+    api
+      .get<any>(`/recyclebin/${encodeURIComponent(object)}${qs({ limit: pageSize, cursor })}`)
+      .then(
+        (r) => live && (setPage({ items: r.items ?? r.data ?? [], nextCursor: r.nextCursor ?? null }), setError(null)),
+        (e) => live && (setError(e), setPage(null)),
+      )
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [object, cursor, tick]);
+
+  async function restore(d: Deleted, title: string) {
     setError(null);
     try {
       await api.post(`/records/${d.object}/${d.id}/restore`);
-      const next = read().filter((x) => x.id !== d.id);
-      write(next);
-      setItems(next);
-      toast(`${d.title} restored`);
+      toast(`${title} restored`);
+      setTick((t) => t + 1);
     } catch (e) {
       setError(e);
     }
   }
+
+  if (objects.loading) return <Spinner />;
+  if (objects.error) return <ErrorBox error={objects.error} />;
+  if (isMissingEndpoint(error)) return <Unavailable what="The recycle bin" />;
+  const nf = o ? nameField(o) : "id";
   return (
     <section>
       <div class="page-head">
         <h1>Recycle bin</h1>
       </div>
-      <p class="muted">Records you deleted from this browser, newest first. A deleted record can be restored until the bin's retention runs out.</p>
+      <p class="muted">Deleted records, newest first. You see the ones you may bring back; a record returns with its history.</p>
+      <div class="toolbar">
+        <div class="field">
+          <label for="bin-object">Object</label>
+          <select id="bin-object" value={object} onChange={(e) => setObject((e.target as HTMLSelectElement).value)}>
+            {objects.data?.map((x) => (
+              <option value={x.apiName}>{x.pluralLabel || x.label}</option>
+            ))}
+          </select>
+        </div>
+      </div>
       <ErrorBox error={error} />
-      {items.length === 0 ? (
+      {!objects.data?.length && (
         <Empty title="The recycle bin is empty">
-          <p>Deleted records appear here so that you can bring them back.</p>
+          <p>There are no objects yet, so nothing has been deleted.</p>
         </Empty>
-      ) : (
-        <table class="grid">
+      )}
+      {loading && !page && <Spinner label="Loading the recycle bin…" />}
+      {page && page.items.length === 0 && !loading && (
+        <Empty title="The recycle bin is empty">
+          <p>Deleted {(o?.["x-crm-plural"] ?? "records").toLowerCase()} appear here so that you can bring them back.</p>
+        </Empty>
+      )}
+      {page && page.items.length > 0 && (
+        <table class="grid responsive" aria-busy={loading}>
           <thead>
             <tr>
               <th scope="col">Record</th>
-              <th scope="col">Object</th>
               <th scope="col">Deleted</th>
+              <th scope="col">Deleted by</th>
               <th scope="col">
                 <span class="sr">Actions</span>
               </th>
             </tr>
           </thead>
           <tbody>
-            {items.map((d) => (
-              <tr>
-                <td>{d.title}</td>
-                <td>
-                  <a href={`${base}/o/${d.object}`}>{d.object}</a>
-                </td>
-                <td>{new Date(d.at).toLocaleString()}</td>
-                <td class="actions">
-                  <button type="button" onClick={() => restore(d)}>
-                    Restore
-                  </button>
-                </td>
-              </tr>
-            ))}
+            {page.items.map((d) => {
+              const title = String(d.record?.[nf] ?? d.id);
+              return (
+                <tr data-bin={d.id}>
+                  <td data-label="Record">{title}</td>
+                  <td data-label="Deleted">{d.deletedAt ? new Date(d.deletedAt).toLocaleString() : ""}</td>
+                  <td data-label="Deleted by">{users.data?.get(d.deletedBy) ?? d.deletedBy}</td>
+                  <td class="actions">
+                    <button type="button" aria-label={`Restore ${title}`} onClick={() => restore(d, title)}>
+                      Restore
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
+      )}
+      {page && (cursors.length > 1 || page.nextCursor) && (
+        <nav class="pager" aria-label="Pages">
+          <span class="muted">Page {cursors.length}</span>
+          <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous
+          </button>
+          <button type="button" disabled={!page.nextCursor} onClick={() => setCursors([...cursors, page.nextCursor!])}>
+            Next
+          </button>
+        </nav>
       )}
     </section>
   );

@@ -2,7 +2,8 @@
 // which can be added, edited and reordered. Every change is a PUT of the
 // whole definition; the API's errors are shown next to the input they name.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api, ApiError, request } from "../api";
+import { MigrationProgress, type Migration } from "../progress";
 import { fieldsOf, fieldTypes, forgetObject, getObject, listObjects, resultTypes, typeLabel, type ObjectDef, type ObjectSummary } from "../meta";
 import { base } from "../router";
 import { ErrorBox, Field, Modal, Spinner, TextInput, toast, useAsync } from "../ui";
@@ -22,6 +23,7 @@ export function ObjectEdit(props: { name: string }) {
   const [tab, setTab] = useState<"fields" | "layout">("fields");
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
+  const [migration, setMigration] = useState<Migration | null>(null);
 
   if (loading && !data) return <Spinner label="Loading the object…" />;
   if (error) return <ErrorBox error={error} />;
@@ -34,7 +36,8 @@ export function ObjectEdit(props: { name: string }) {
     setSaving(true);
     setSaveError(null);
     try {
-      await api.put(`/objects/${o.apiName}`, bodyOf(next));
+      const r = await request<Migration>("PUT", `/objects/${o.apiName}`, bodyOf(next));
+      if (r.status === 202) setMigration(r.data);
       forgetObject(o.apiName);
       reload();
     } catch (e) {
@@ -99,12 +102,36 @@ export function ObjectEdit(props: { name: string }) {
           <FieldList o={o} onMove={move} onEdit={(name) => setEditing({ name })} />
         </>
       )}
+      {migration && (
+        <Modal title="Converting records" onClose={() => migration.status !== "running" && setMigration(null)}>
+          <MigrationProgress
+            first={migration}
+            onFinished={(m) => {
+              setMigration(m);
+              forgetObject(o.apiName);
+              reload();
+              toast(m.status === "done" ? "The change is applied to every record" : "The change was not applied; the object keeps its old definition");
+            }}
+          />
+          {migration.status !== "running" && (
+            <div class="row end">
+              <button type="button" class="primary" onClick={() => setMigration(null)}>
+                Close
+              </button>
+            </div>
+          )}
+        </Modal>
+      )}
       {editing && (
         <FieldEditor
           o={o}
           name={editing.name}
           objects={objects.data ?? []}
           onClose={() => setEditing(null)}
+          onMigration={(m) => {
+            setEditing(null);
+            setMigration(m);
+          }}
           onSaved={() => {
             setEditing(null);
             forgetObject(o.apiName);
@@ -216,7 +243,7 @@ function FieldList(props: { o: ObjectDef; onMove: (from: number, to: number) => 
   );
 }
 
-function FieldEditor(props: { o: ObjectDef; name: string | null; objects: ObjectSummary[]; onClose: () => void; onSaved: () => void }) {
+function FieldEditor(props: { o: ObjectDef; name: string | null; objects: ObjectSummary[]; onClose: () => void; onSaved: () => void; onMigration: (m: Migration) => void }) {
   const { o } = props;
   const isNew = props.name === null;
   const prevDef = props.name ? o.properties[props.name] : {};
@@ -265,7 +292,11 @@ function FieldEditor(props: { o: ObjectDef; name: string | null; objects: Object
     setErrors({});
     setGeneral(null);
     try {
-      await api.put(`/objects/${o.apiName}`, definition());
+      const r = await request<Migration>("PUT", `/objects/${o.apiName}`, definition());
+      if (r.status === 202) {
+        props.onMigration(r.data);
+        return;
+      }
       toast(isNew ? `Field ${name} added` : `Field ${name} saved`);
       props.onSaved();
     } catch (err) {

@@ -9,7 +9,6 @@ import { Empty, ErrorBox, Spinner, toast, useAsync } from "../ui";
 import { FieldInput } from "../inputs";
 import { loadLayout, type Layout } from "./LayoutEditor";
 import { formSections, RecordForm } from "./RecordForm";
-import { rememberDeleted } from "./Bin";
 
 export function RecordPage(props: { object: string; id: string }) {
   const meta = useAsync(() => getObject(props.object), [props.object]);
@@ -46,7 +45,6 @@ export function RecordPage(props: { object: string; id: string }) {
     if (!confirm(`Delete ${title}? It goes to the recycle bin and can be restored.`)) return;
     try {
       await api.del(`/records/${o.apiName}/${r.id}`);
-      rememberDeleted(o.apiName, r.id, String(title));
       toast(`${title} is in the recycle bin`);
       navigate(`/o/${o.apiName}`);
     } catch (e) {

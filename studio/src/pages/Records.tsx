@@ -6,6 +6,7 @@ import { display, fieldsOf, getObject, listObjects, nameField, type FieldInfo, t
 import { base, navigate } from "../router";
 import { Empty, ErrorBox, Spinner, useAsync } from "../ui";
 import { RecordForm } from "./RecordForm";
+import { filterProblem, filterSyntax, listViews, sortParam } from "./ListViews";
 
 export function RecordsHome() {
   const { data, error, loading } = useAsync(listObjects, []);
@@ -57,7 +58,13 @@ function ListBody(props: { o: ObjectDef }) {
   const o = props.o;
   const fields = fieldsOf(o);
   const nf = nameField(o);
-  const columns = [...fields.filter((f) => !f.system).slice(0, 6), fields.find((f) => f.name === "updatedAt")!].filter(Boolean);
+  const views = useAsync(() => listViews(o.apiName).catch(() => []), [o.apiName]);
+  const [viewName, setViewName] = useState(() => new URLSearchParams(location.search).get("view") ?? "");
+  const view = views.data?.find((v) => v.name === viewName);
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  const columns = view
+    ? (view.columns.map((c) => byName.get(c)).filter(Boolean) as typeof fields)
+    : [...fields.filter((f) => !f.system).slice(0, 6), fields.find((f) => f.name === "updatedAt")!].filter(Boolean);
   const [sort, setSort] = useState("-updatedAt");
   const [filterText, setFilterText] = useState("");
   const [filter, setFilter] = useState("");
@@ -76,13 +83,20 @@ function ListBody(props: { o: ObjectDef }) {
     const t = setTimeout(() => setQ(search), 300);
     return () => clearTimeout(t);
   }, [search]);
-  useEffect(() => setCursors([""]), [sort, filter, q]);
+  useEffect(() => setCursors([""]), [sort, filter, q, view]);
+  useEffect(() => {
+    if (views.loading) return;
+    setSort(sortParam(view?.sort) || "-updatedAt");
+    const url = `${base}/o/${o.apiName}${view ? `?view=${encodeURIComponent(view.name)}` : ""}`;
+    if (location.pathname + location.search !== url) history.replaceState(null, "", url);
+  }, [view, views.loading]);
   useEffect(() => {
     let live = true;
     setLoading(true);
-    const full = [filter.trim() ? `(${filter.trim()})` : "", q.trim() ? quickFilter(fields, q) : ""].filter(Boolean).join(" AND ");
+    if (views.loading) return;
+    const full = [view?.filter ? `(${view.filter})` : "", filter.trim() ? `(${filter.trim()})` : "", q.trim() ? quickFilter(fields, q) : ""].filter(Boolean).join(" AND ");
     api
-      .get(`/records/${o.apiName}${qs({ filter: full, sort: sort === "-updatedAt" || sort === "updatedAt" ? `${sort},id` : `${sort},id`, limit, cursor })}`)
+      .get(`/records/${o.apiName}${qs({ filter: full, sort: `${sort},id`, limit: view?.limit || limit, cursor })}`)
       .then(
         (p) => live && (setPage(p), setError(null)),
         (e) => live && setError(e),
@@ -91,9 +105,9 @@ function ListBody(props: { o: ObjectDef }) {
     return () => {
       live = false;
     };
-  }, [o.apiName, sort, filter, q, cursor, tick]);
+  }, [o.apiName, sort, filter, q, cursor, tick, view, views.loading]);
 
-  const filterError = error instanceof ApiError && error.errors.some((e) => e.field === "filter") ? error : null;
+  const filterError = error instanceof ApiError && error.errors.some((e) => e.field === "filter") ? filterProblem(error) : null;
   const sortBy = (name: string) => setSort(sort === name ? `-${name}` : name);
   const hasPicklist = fields.some((f) => f.type === "picklist");
 
@@ -117,6 +131,28 @@ function ListBody(props: { o: ObjectDef }) {
         </button>
       </div>
       <div class="toolbar">
+        <div class="field">
+          <label for="lview">List view</label>
+          <select id="lview" value={view ? view.name : ""} onChange={(e) => setViewName((e.target as HTMLSelectElement).value)}>
+            <option value="">All records</option>
+            {views.data?.map((v) => (
+              <option value={v.name}>{v.label || v.name}</option>
+            ))}
+          </select>
+        </div>
+        <div class="row">
+          {view && (
+            <a class="button" href={`${base}/o/${o.apiName}/views/${encodeURIComponent(view.name)}`}>
+              Edit view
+            </a>
+          )}
+          <a class="button" href={`${base}/o/${o.apiName}/views/new`}>
+            New view
+          </a>
+          <a class="button" href={`${base}/o/${o.apiName}/import`}>
+            Import CSV
+          </a>
+        </div>
         <div class="field">
           <label for="quick">Search</label>
           <input id="quick" type="search" placeholder="Find in text fields…" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
@@ -147,16 +183,14 @@ function ListBody(props: { o: ObjectDef }) {
             )}
           </div>
           <small id="filter-help" class={filterError ? "error" : "help"} role={filterError ? "alert" : undefined}>
-            {filterError
-              ? filterError.errors.find((e) => e.field === "filter")?.message
-              : "Fields, = != < <= > >= IN LIKE IS NULL, joined with AND / OR / NOT; text in 'quotes', dates as 2026-01-31."}
+            {filterError ?? filterSyntax}
           </small>
         </form>
       </div>
       {!filterError && <ErrorBox error={error} />}
       {loading && !page && <Spinner label="Loading records…" />}
       {page && page.items.length === 0 && !loading && (
-        <Empty title={filter || q ? "No record matches" : `No ${(o["x-crm-plural"] ?? "records").toLowerCase()} yet`}>
+        <Empty title={filter || q || view?.filter ? "No record matches" : `No ${(o["x-crm-plural"] ?? "records").toLowerCase()} yet`}>
           <p>{filter || q ? "Change the search or the filter, or clear them." : `Create the first one with “New ${o.title ?? "record"}”.`}</p>
         </Empty>
       )}

@@ -1,28 +1,21 @@
 // Reports: a chart of the aggregate API (group by a field or a month,
-// count or sum) that can be pinned to the dashboard. The API has no
-// dashboard storage yet, so pinned reports are kept in this browser.
+// count or sum) that can be pinned to a dashboard saved on the server
+// (Dashboards.tsx).
 import { useEffect, useState } from "preact/hooks";
-import { api, loadSession } from "../api";
+import { api } from "../api";
 import { BarChart, FunnelChart, LineChart, type Point } from "../charts";
 import { display, fieldsOf, getObject, listObjects, picklistValues, type ObjectDef } from "../meta";
-import { Empty, ErrorBox, Spinner, toast, useAsync } from "../ui";
+import { Empty, ErrorBox, Spinner, useAsync } from "../ui";
+import { DashboardPanel } from "./Dashboards";
 
-interface ReportDef {
+/** ReportDef is one chart: what the report builder makes and a dashboard keeps. */
+export interface ReportDef {
   title: string;
   object: string;
   groupBy: string; // a field, or "createdAt:month"
   measure: string; // "count" or "sum:field"
   chart: "bar" | "funnel" | "line";
   filter?: string;
-}
-
-const dashKey = () => `crm.dashboard.${loadSession()?.tenant ?? ""}`;
-function pinned(): ReportDef[] {
-  try {
-    return JSON.parse(localStorage.getItem(dashKey()) ?? "[]");
-  } catch {
-    return [];
-  }
 }
 
 async function run(def: ReportDef, o: ObjectDef): Promise<Point[]> {
@@ -66,7 +59,6 @@ export function Reports() {
   const [measure, setMeasure] = useState("count");
   const [chart, setChart] = useState<ReportDef["chart"]>("bar");
   const [filter, setFilter] = useState("");
-  const [dash, setDash] = useState(pinned());
   useEffect(() => {
     if (!object && objects.data?.length) setObject(objects.data[0].apiName);
   }, [objects.data]);
@@ -141,18 +133,6 @@ export function Reports() {
           <label for="rfilter">Filter</label>
           <input id="rfilter" value={filter} placeholder="amount > 0" onChange={(e) => setFilter((e.target as HTMLInputElement).value)} />
         </div>
-        <button
-          type="button"
-          disabled={!def}
-          onClick={() => {
-            const next = [...dash, def!];
-            localStorage.setItem(dashKey(), JSON.stringify(next));
-            setDash(next);
-            toast("Pinned to the dashboard");
-          }}
-        >
-          Pin to dashboard
-        </button>
       </div>
       {def && (
         <div class="section">
@@ -160,33 +140,7 @@ export function Reports() {
           <Chart def={def} />
         </div>
       )}
-      <h2 class="section">Dashboard</h2>
-      {dash.length === 0 ? (
-        <p class="muted">Pin reports to keep them here (saved in this browser).</p>
-      ) : (
-        <div class="dash">
-          {dash.map((d, i) => (
-            <div class="card">
-              <div class="row">
-                <strong class="grow">{d.title}</strong>
-                <button
-                  type="button"
-                  class="link"
-                  aria-label={`Remove ${d.title}`}
-                  onClick={() => {
-                    const next = dash.filter((_, j) => j !== i);
-                    localStorage.setItem(dashKey(), JSON.stringify(next));
-                    setDash(next);
-                  }}
-                >
-                  ✕
-                </button>
-              </div>
-              <Chart def={d} />
-            </div>
-          ))}
-        </div>
-      )}
+      <DashboardPanel candidate={def} Chart={Chart} />
     </section>
   );
 }
