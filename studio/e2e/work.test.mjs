@@ -1,5 +1,5 @@
 // Browser tests of the studio's list view editor, workflow builder, CSV
-// import with its progress bar, the server-side recycle bin and dashboards
+// import and metadata migration with their progress bars, the server-side recycle bin and dashboards
 // saved on the server, against the real server. The steps build on one
 // another (one tenant, one "deal" object). Screenshots go to .ci/screenshots/.
 import { after, before, test } from "node:test";
@@ -124,6 +124,7 @@ test("workflow builder: a validation error next to its input, then a run in the 
   await page.getByRole("button", { name: "Save workflow" }).click();
   const titleErr = action.locator(".field.invalid", { has: page.getByLabel("Notification title") }).locator(".error");
   await titleErr.waitFor();
+  await titleErr.scrollIntoViewIfNeeded();
   assert.match(await titleErr.textContent(), /title/);
   await shot("33-workflow-validation-error");
   // Make it an update of the note and save.
@@ -182,6 +183,33 @@ test("CSV import: the progress bar reaches done and the rows not imported are li
   assert.equal(count.body.rows[0].count, 598);
 });
 
+test("a type change over many records runs as a migration with a progress bar", async () => {
+  const ticket = { title: "Ticket", type: "object", properties: { subject: { type: "string", "x-crm-type": "text" }, code: { type: "string", "x-crm-type": "text" } } };
+  assert.equal((await env.api("PUT", "/objects/ticket", ticket)).status, 201);
+  // More records than a change converts inline (1,000 by default).
+  for (const [from, n] of [[0, 1000], [1000, 150]]) {
+    const records = Array.from({ length: n }, (_, i) => ({ subject: `Ticket ${from + i}`, code: String(from + i) }));
+    const r = await env.api("POST", "/records/ticket/bulk", { operation: "create", records });
+    assert.equal(r.status, 200);
+    assert.ok(r.body.results.every((x) => x.status === 201));
+  }
+  await page.goto(`${env.origin}/studio/objects/ticket`);
+  await page.getByRole("button", { name: "Edit Code" }).click();
+  await page.getByLabel("Field type").selectOption({ label: "Number" });
+  await page.getByRole("button", { name: "Save field" }).click();
+  const dialog = page.getByRole("dialog", { name: "Converting records" });
+  await dialog.getByRole("progressbar", { name: "Migration progress" }).waitFor();
+  await dialog.locator('[data-migration="done"]').waitFor({ timeout: 60000 });
+  assert.equal(await dialog.getByRole("progressbar").getAttribute("aria-valuenow"), "100");
+  await dialog.getByText("1,150 of 1,150").waitFor();
+  await shot("38-migration-done");
+  await dialog.getByRole("button", { name: "Close" }).last().click();
+  const def = await env.api("GET", "/objects/ticket");
+  assert.equal(def.body.properties.code["x-crm-type"], "number");
+  const one = await env.api("GET", "/records/ticket?" + new URLSearchParams({ filter: "subject = 'Ticket 42'" }));
+  assert.equal(one.body.items[0].code, 42);
+});
+
 test("recycle bin: deleted records are listed from the server, paged, and restored", async () => {
   const list = await env.api("GET", "/records/deal?" + new URLSearchParams({ filter: "name LIKE 'Imported %'", sort: "amount,id", limit: "22" }));
   assert.equal(list.body.items.length, 22);
@@ -194,7 +222,7 @@ test("recycle bin: deleted records are listed from the server, paged, and restor
   // Newest first: the last one deleted heads the list.
   const last = list.body.items[21];
   assert.equal(await page.locator("tr[data-bin]").first().getAttribute("data-bin"), last.id);
-  await shot("38-recycle-bin");
+  await shot("39-recycle-bin");
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Page 2").waitFor();
   await waitUntil("the second page", async () => (await page.locator("tr[data-bin]").count()) === 2);
@@ -233,5 +261,5 @@ test("a dashboard is saved on the server and seen after a reload", async () => {
   assert.match(await page.getByLabel("Dashboard", { exact: true }).locator("option:checked").textContent(), /Pipeline/);
   const card = page.locator("[data-chart]").first();
   await card.getByRole("img", { name: /Deals by stage/ }).waitFor();
-  await shot("39-dashboard-after-reload");
+  await shot("40-dashboard-after-reload");
 });

@@ -218,6 +218,8 @@ function Builder(props: { initial: Workflow | null }) {
           out[k] = out[k] ? `${out[k]}; ${msg}` : msg;
         }
         setErrors(out);
+        // Bring the first input in error into view: actions may be far below.
+        setTimeout(() => document.querySelector(".field.invalid")?.scrollIntoView({ block: "center" }), 0);
         const placed = Object.keys(out).some((k) => /^\/(name|object|trigger|condition|actions)/.test(k));
         if (!placed) setGeneral(err);
       } else setGeneral(err);
