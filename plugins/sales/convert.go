@@ -125,10 +125,18 @@ func checkMapping(req ConvertRequest) error {
 	return nil
 }
 
-// journal is one lead's conversion journal.
+// journal is one lead's conversion (or merge) journal.
 type journal struct {
 	doc    store.Doc
 	tenant string
+	coll   string // "" for the conversion journal
+}
+
+func (j *journal) collection() string {
+	if j.coll == "" {
+		return journalColl
+	}
+	return j.coll
 }
 
 func (j *journal) get(k string) string { return str(j.doc, k) }
@@ -239,9 +247,9 @@ func (s *Service) takeJournal(ctx context.Context, p identity.Principal, leadID 
 // saveJournal writes the journal while this call holds its lease.
 func (s *Service) saveJournal(ctx context.Context, j *journal) error {
 	version, _ := store.NormalizeValue(j.doc["version"]).(int64)
-	saved, err := s.st.Update(ctx, j.tenant, journalColl, j.doc, version)
+	saved, err := s.st.Update(ctx, j.tenant, j.collection(), j.doc, version)
 	if errors.Is(err, store.ErrVersionConflict) {
-		return errs.New(errs.Conflict, "lead.conversion_in_progress", "another request took over this conversion; try again shortly")
+		return errs.New(errs.Conflict, "lead.conversion_in_progress", "another request took over this conversion or merge; try again shortly")
 	}
 	if err != nil {
 		return fmt.Errorf("sales: conversion journal: %w", err)
@@ -256,7 +264,7 @@ func (s *Service) saveJournal(ctx context.Context, j *journal) error {
 func (s *Service) dropLease(ctx context.Context, j *journal) {
 	version, _ := store.NormalizeValue(j.doc["version"]).(int64)
 	j.doc["leaseUntil"] = clock.Stamp(s.now())
-	_, _ = s.st.Update(ctx, j.tenant, journalColl, j.doc, version)
+	_, _ = s.st.Update(ctx, j.tenant, j.collection(), j.doc, version)
 }
 
 // adoptOrCreate returns the record of object that an earlier, interrupted

@@ -3,6 +3,7 @@ package sales
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -52,7 +53,7 @@ func (s *Service) Claim(ctx context.Context, leadID string) (*records.Record, er
 		return nil, errs.New(errs.Conflict, "lead.claim_cap_reached",
 			"you hold %d open leads, the most this tenant allows (%d); work or release some first", held, set.ClaimCap)
 	}
-	if err := s.take(system(ctx, p), leadID, p.UserID, true); err != nil {
+	if err := s.take(system(ctx, p), leadID, p.UserID, true, nil); err != nil {
 		return nil, err
 	}
 	return s.recs.Get(ctx, "lead", leadID, records.GetOptions{})
@@ -84,15 +85,15 @@ func (s *Service) Assign(ctx context.Context, leadID, user string) (*records.Rec
 			"that rep holds %d open leads, the most this tenant allows (%d)", held, set.ClaimCap)
 	}
 	// As the caller: the manager must be allowed to change this lead.
-	if err := s.take(ctx, leadID, user, false); err != nil {
+	if err := s.take(ctx, leadID, user, false, nil); err != nil {
 		return nil, err
 	}
 	return s.recs.Get(ctx, "lead", leadID, records.GetOptions{})
 }
 
-// take makes user the holder of the lead. fromPool requires the lead to be
-// in the pool and refuses a lost race.
-func (s *Service) take(ctx context.Context, leadID, user string, fromPool bool) error {
+// take makes user the holder of the lead, writing extra fields with it.
+// fromPool requires the lead to be in the pool and refuses a lost race.
+func (s *Service) take(ctx context.Context, leadID, user string, fromPool bool, extra map[string]any) error {
 	lead, err := s.recs.Get(ctx, "lead", leadID, records.GetOptions{})
 	if err != nil {
 		return err
@@ -105,6 +106,7 @@ func (s *Service) take(ctx context.Context, leadID, user string, fromPool bool) 
 	}
 	now := clock.Stamp(s.now())
 	patch := map[string]any{"owner": user, "poolStatus": "private", "assignedAt": now, "lastActivityAt": now, "firstContactAt": nil}
+	maps.Copy(patch, extra)
 	ifMatch := int64(0)
 	if fromPool {
 		ifMatch = lead.Version
@@ -196,7 +198,7 @@ func (s *Service) Inquire(ctx context.Context, input map[string]any) (*Inquiry, 
 	}
 	owner := str(existing.Data, "owner")
 	if str(existing.Data, "poolStatus") == "public" {
-		if err := s.take(sys, existing.ID, owner, false); err != nil {
+		if err := s.take(sys, existing.ID, owner, false, nil); err != nil {
 			return nil, err
 		}
 	} else {

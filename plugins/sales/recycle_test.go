@@ -36,6 +36,8 @@ type clockEnv struct {
 	tenant string
 	admin  identity.User
 	ann    identity.User
+	bob    identity.User
+	runner *jobs.Runner
 }
 
 // monday is 2026-03-02 10:00 UTC.
@@ -95,12 +97,21 @@ func newClockEnv(t *testing.T) *clockEnv {
 		Roles: []string{"sales_rep"}}); err != nil {
 		t.Fatal(err)
 	}
+	if e.bob, err = ids.CreateUser(ctx, e.tenant, identity.NewUser{Email: "bob@acme.test", Password: "a long password", Name: "Bob",
+		Roles: []string{"sales_rep"}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pl.Apply(e.as(e.admin), e.tenant, plugins.Install, "sales", nil, plugins.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Automate(sales.Automation{Jobs: e.jobs, Users: ids}); err != nil {
 		t.Fatal(err)
 	}
 	runner := jobs.NewRunner(e.jobs, jobs.RunnerConfig{Poll: 5 * time.Millisecond, Log: log,
 		Tenants: func(context.Context) ([]string, error) { return []string{e.tenant}, nil }})
 	e.wf.Register(runner)
+	e.svc.Register(runner)
+	e.runner = runner
 	if err := runner.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func sameRate(a, b *float64) bool {
 
 func TestReports_matchTheInsertedData(t *testing.T) {
 	e := newClockEnv(t)
-	bob, err := e.idsCreate("bob@acme.test")
+	bob, err := e.idsCreate("robert@acme.test")
 	if err != nil {
 		t.Fatal(err)
 	}

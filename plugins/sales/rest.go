@@ -21,7 +21,9 @@ type handlers struct{ Sales *Service }
 //	POST /records/lead/:id/claim     -> the lead, now the caller's
 //	POST /records/lead/:id/release   -> the lead, back in the pool
 //	POST /records/lead/:id/assign    {"user": "<id>"} -> the lead
+//	POST /records/lead/:id/merge     {"duplicateId": "<id>"} -> {lead, merged, moved}
 //	POST /sales/leads/intake         a lead's fields -> 201 {lead} or 200 {lead, reactivated, task}
+//	POST /sales/dispatch             run a dispatch pass now -> {dispatched, held, nextOpen}
 //	GET|PUT /sales/settings
 //	GET /reports/sales/:report       funnel, rep-conversion, pipeline, forecast, response-time,
 //	                                 channel-quality; ?from=&to= (dates, to exclusive)&period=month
@@ -31,7 +33,9 @@ func Mount(api fiber.Router, s *Service) {
 	api.Post("/records/lead/:id/claim", h.claim)
 	api.Post("/records/lead/:id/release", h.release)
 	api.Post("/records/lead/:id/assign", h.assign)
+	api.Post("/records/lead/:id/merge", h.merge)
 	api.Post("/sales/leads/intake", h.intake)
+	api.Post("/sales/dispatch", h.dispatch)
 	api.Get("/sales/settings", h.getSettings)
 	api.Put("/sales/settings", h.putSettings)
 	api.Get("/reports/sales/:report", h.report)
@@ -141,6 +145,28 @@ func (h *handlers) report(c *fiber.Ctx) error {
 	}
 	if out == nil {
 		return errs.New(errs.NotFound, "report.not_found", "no sales report named %q", param(c, "report"))
+	}
+	return c.JSON(out)
+}
+
+func (h *handlers) dispatch(c *fiber.Ctx) error {
+	out, err := h.Sales.RunDispatch(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (h *handlers) merge(c *fiber.Ctx) error {
+	var body struct {
+		DuplicateID string `json:"duplicateId"`
+	}
+	if err := httpx.DecodeJSON(c, &body); err != nil {
+		return err
+	}
+	out, err := h.Sales.Merge(c.UserContext(), param(c, "id"), body.DuplicateID)
+	if err != nil {
+		return err
 	}
 	return c.JSON(out)
 }

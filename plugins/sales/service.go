@@ -2,7 +2,6 @@ package sales
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,6 +16,7 @@ import (
 // Collections of each tenant that this package owns.
 const (
 	journalColl  = "_conversions"
+	mergeColl    = "_lead_merges"
 	settingsColl = "_sales_settings"
 	settingsID   = "settings"
 )
@@ -35,8 +35,10 @@ type Config struct {
 	NoTransactions bool
 	// Fault, when set, is called after each step of a conversion has
 	// written its record and before the journal records it, with the
-	// step's name ("account", "contact", "opportunity", "lead"); an error
-	// stops the conversion there, as a crash would. For tests only.
+	// step's name ("account", "contact", "opportunity", "lead"), and after
+	// each step of a merge ("merge:children", "merge:note",
+	// "merge:delete", "merge:fill"); an error stops the conversion or
+	// merge there, as a crash would. For tests only.
 	Fault func(step string) error
 }
 
@@ -68,6 +70,7 @@ type Records interface {
 	List(ctx context.Context, object string, opt records.ListOptions) (*records.Page, error)
 	Aggregate(ctx context.Context, object string, req records.AggregateRequest) ([]map[string]any, error)
 	History(ctx context.Context, object, recID string) ([]records.Change, error)
+	Delete(ctx context.Context, object, recID string, ifMatch int64) error
 	Transactional() bool
 	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
 }
@@ -79,6 +82,7 @@ type Service struct {
 	recs Records
 	st   store.Store
 	cfg  Config
+	auto Automation
 }
 
 // New returns the service over the record service (every record access)
@@ -96,91 +100,12 @@ func New(recs Records, st store.Store, cfg Config) (*Service, error) {
 // Provision creates a tenant's sales collections. It is idempotent, and
 // harmless in a tenant that has not installed the sales package.
 func (s *Service) Provision(ctx context.Context, tenant string) error {
-	for _, c := range []string{journalColl, settingsColl} {
+	for _, c := range []string{journalColl, settingsColl, mergeColl} {
 		if err := s.st.EnsureCollection(ctx, tenant, c); err != nil {
 			return fmt.Errorf("sales: provision %s: %w", c, err)
 		}
 	}
 	return nil
-}
-
-// Settings are a tenant's sales settings.
-type Settings struct {
-	// ClaimCap is how many open private leads (stage UQL, MQL or SQL) one
-	// rep may own before claims and assignments to them are refused
-	// (default 50).
-	ClaimCap int `json:"claimCap"`
-	// ManagerRoles may assign leads to reps (default ["sales_manager"]);
-	// admins always may.
-	ManagerRoles []string `json:"managerRoles"`
-	// OpportunityCloseDays is how far after a conversion the new
-	// opportunity's close date is set (default 90).
-	OpportunityCloseDays int `json:"opportunityCloseDays"`
-}
-
-func (set Settings) withDefaults() Settings {
-	if set.ClaimCap <= 0 {
-		set.ClaimCap = 50
-	}
-	if set.ManagerRoles == nil {
-		set.ManagerRoles = []string{"sales_manager"}
-	}
-	if set.OpportunityCloseDays <= 0 {
-		set.OpportunityCloseDays = 90
-	}
-	return set
-}
-
-// Settings returns the caller's tenant's settings, defaults filled in.
-func (s *Service) Settings(ctx context.Context) (Settings, error) {
-	p, err := caller(ctx)
-	if err != nil {
-		return Settings{}, err
-	}
-	return s.settings(ctx, p.TenantID)
-}
-
-func (s *Service) settings(ctx context.Context, tenant string) (Settings, error) {
-	d, err := s.st.Get(ctx, tenant, settingsColl, settingsID, nil)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnknownCollection) {
-		return Settings{}.withDefaults(), nil
-	}
-	if err != nil {
-		return Settings{}, fmt.Errorf("sales: settings: %w", err)
-	}
-	var set Settings
-	raw, _ := d["settings"].(string)
-	if err := json.Unmarshal([]byte(raw), &set); err != nil {
-		return Settings{}, fmt.Errorf("sales: stored settings: %w", err)
-	}
-	return set.withDefaults(), nil
-}
-
-// PutSettings replaces the caller's tenant's settings; only an admin may.
-func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, error) {
-	p, err := caller(ctx)
-	if err != nil {
-		return Settings{}, err
-	}
-	if !p.IsAdmin() {
-		return Settings{}, errs.New(errs.Forbidden, "sales.settings_forbidden", "only an admin may change the sales settings")
-	}
-	if set.ClaimCap < 0 || set.OpportunityCloseDays < 0 {
-		return Settings{}, errs.New(errs.Invalid, "sales.invalid_settings", "claimCap and opportunityCloseDays must not be negative").
-			WithField("claimCap", "minimum", "must not be negative")
-	}
-	set = set.withDefaults()
-	raw, _ := json.Marshal(set)
-	doc := store.Doc{"id": settingsID, "settings": string(raw)}
-	if _, err := s.st.Update(ctx, p.TenantID, settingsColl, doc, 0); errors.Is(err, store.ErrNotFound) {
-		_, err = s.st.Insert(ctx, p.TenantID, settingsColl, doc)
-		if err != nil && !errors.Is(err, store.ErrDuplicate) {
-			return Settings{}, fmt.Errorf("sales: save settings: %w", err)
-		}
-	} else if err != nil {
-		return Settings{}, fmt.Errorf("sales: save settings: %w", err)
-	}
-	return set, nil
 }
 
 // caller returns the principal of ctx, or a 401.
