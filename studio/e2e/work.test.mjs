@@ -60,7 +60,7 @@ test("list view editor: a filter error is shown, a saved view filters the list",
   await page.getByRole("link", { name: "New view" }).click();
   await page.getByRole("heading", { name: "New list view", level: 1 }).waitFor();
   await page.getByLabel("View label").fill("Big deals");
-  assert.equal(await page.getByLabel("View API name").inputValue(), "big_deals");
+  await waitUntil("the API name derived from the label", async () => (await page.getByLabel("View API name").inputValue()) === "big_deals");
   // The syntax help is next to the input, and the API's 400 shows there too.
   await page.locator("#lv-filter-help", { hasText: "IS NULL" }).waitFor();
   await page.getByLabel("Filter").fill("amont >= 800");
@@ -94,8 +94,8 @@ test("list view editor: a filter error is shown, a saved view filters the list",
   assert.deepEqual(v.body.definition.sort, [{ field: "amount", desc: true }]);
 
   // The list offers the view, shows its columns and filters by it.
-  assert.equal(await page.getByLabel("List view").inputValue(), "big_deals");
   await page.getByRole("link", { name: "Acme renewal" }).waitFor();
+  await waitUntil("the saved view chosen", async () => (await page.getByLabel("List view").inputValue()) === "big_deals");
   await page.getByRole("link", { name: "Globex pilot" }).waitFor({ state: "detached" });
   assert.equal(await page.locator("tbody tr").count(), 2);
   assert.match(await page.locator("tbody tr").first().textContent(), /Acme renewal/, "sorted by amount, largest first");

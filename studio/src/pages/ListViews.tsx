@@ -71,8 +71,9 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
   const byName = new Map(fields.map((f) => [f.name, f]));
   const isNew = !props.initial;
   const [label, setLabel] = useState(props.initial?.label ?? "");
-  const [name, setName] = useState(props.initial?.name ?? "");
+  const [typedName, setName] = useState(props.initial?.name ?? "");
   const [nameTouched, setNameTouched] = useState(!isNew);
+  const name = nameTouched ? typedName : slug(label);
   const [columns, setColumns] = useState<string[]>(props.initial?.columns ?? fields.filter((f) => !f.system).slice(0, 4).map((f) => f.name));
   const [adding, setAdding] = useState("");
   const [filter, setFilter] = useState(props.initial?.filter ?? "");
@@ -83,9 +84,6 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
   const [general, setGeneral] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    if (!nameTouched) setName(slug(label));
-  }, [label]);
   // A save's error for the filter or the sort holds until they change.
   useEffect(() => setErrors(({ filter: _f, ...rest }) => rest), [filter]);
   useEffect(() => setErrors(({ sort: _s, ...rest }) => rest), [sortField]);

@@ -83,7 +83,10 @@ export function Reports() {
   const groupable = fs.filter((f) => ["picklist", "text", "boolean", "lookup", "masterdetail", "email", "number"].includes(f.type));
   const dates = fs.filter((f) => f.type === "date" || f.type === "datetime");
   const numeric = fs.filter((f) => ["number", "currency", "percent"].includes(f.type) && !f.system);
-  const def: ReportDef | null = o && groupBy ? { title: `${o["x-crm-plural"] ?? o.title} by ${groupBy.replace(":month", " (month)")}`, object, groupBy, measure, chart, filter } : null;
+  const [mop, mfield] = measure.split(":");
+  const measureText = mop === "count" ? "" : ` (${mop === "sum" ? "sum" : "average"} of ${fs.find((f) => f.name === mfield)?.label ?? mfield})`;
+  const groupText = fs.find((f) => f.name === groupBy.split(":")[0])?.label.toLowerCase() ?? groupBy;
+  const def: ReportDef | null = o && groupBy ? { title: `${o["x-crm-plural"] ?? o.title} by ${groupText}${groupBy.endsWith(":month") ? " (month)" : ""}${measureText}`, object, groupBy, measure, chart, filter } : null;
   return (
     <section>
       <div class="page-head">

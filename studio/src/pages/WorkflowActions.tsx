@@ -1,6 +1,7 @@
 // One action of a workflow in the builder: its type and the settings of
 // that type (values to set, the object to create, recipients, the script),
 // each with the API's error for it shown next to it.
+import { cloneElement, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import { fieldsOf, getObject, type FieldInfo, type ObjectDef, type ObjectSummary } from "../meta";
@@ -270,14 +271,21 @@ export function errorsUnder(errors: Record<string, string>, prefix: string): str
 }
 
 /** Labelled is a label, one control given as a child, help and an error. */
-export function Labelled(props: { id: string; label: string; error?: string; help?: string; children: any }) {
+export function Labelled(props: { id: string; label: string; error?: string; help?: string; children: VNode<any> }) {
+  const note = props.error ? `${props.id}-err` : props.help ? `${props.id}-help` : undefined;
+  // The control learns of its help or error text, so screen readers read it.
+  const control = cloneElement(props.children, { "aria-describedby": note, "aria-invalid": props.error ? "true" : undefined });
   return (
     <div class={"field" + (props.error ? " invalid" : "")}>
       <label for={props.id}>{props.label}</label>
-      {props.children}
-      {props.help && !props.error && <small class="help">{props.help}</small>}
+      {control}
+      {props.help && !props.error && (
+        <small class="help" id={note}>
+          {props.help}
+        </small>
+      )}
       {props.error && (
-        <small class="error" role="alert">
+        <small class="error" role="alert" id={note}>
           {props.error}
         </small>
       )}

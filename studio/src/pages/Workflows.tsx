@@ -136,8 +136,9 @@ function Builder(props: { initial: Workflow | null }) {
   const isNew = !props.initial;
   const objects = useAsync(listObjects, []);
   const [label, setLabel] = useState(init?.label ?? "");
-  const [name, setName] = useState(props.initial?.name ?? "");
+  const [typedName, setName] = useState(props.initial?.name ?? "");
   const [nameTouched, setNameTouched] = useState(!isNew);
+  const name = nameTouched ? typedName : slug(label);
   const [active, setActive] = useState(init?.active ?? true);
   const [object, setObject] = useState(init?.object ?? "");
   const [o, setO] = useState<ObjectDef | null>(null);
@@ -149,9 +150,6 @@ function Builder(props: { initial: Workflow | null }) {
   const [general, setGeneral] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    if (!nameTouched) setName(slug(label));
-  }, [label]);
   useEffect(() => {
     if (!object && objects.data?.length && isNew) setObject(objects.data[0].apiName);
   }, [objects.data]);
