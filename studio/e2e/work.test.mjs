@@ -153,6 +153,12 @@ test("workflow builder: a validation error next to its input, then a run in the 
   assert.match(await run.first().textContent(), /updateFields: done/);
   assert.match(await run.first().locator('td[data-label="Duration"]').textContent(), /\d+(\.\d+)? (ms|s)/);
   await shot("35-workflow-runs");
+  await page.setViewportSize({ width: 390, height: 800 });
+  await shot("35b-workflow-runs-phone");
+  await page.getByRole("tab", { name: "Definition" }).click();
+  await page.getByLabel("Workflow label").waitFor();
+  await shot("35c-workflow-builder-phone");
+  await page.setViewportSize({ width: 1280, height: 800 });
   const rec = await env.api("GET", `/records/deal/${created.body.id}`);
   assert.equal(rec.body.note, "big: Umbrella expansion");
 });
