@@ -214,6 +214,10 @@ func (a *App) build(ctx context.Context) error {
 	if a.Sales, err = sales.New(a.Records, a.Store, sales.Config{Clock: a.Jobs.Clock()}); err != nil {
 		return err
 	}
+	if err := a.Sales.Automate(sales.Automation{Jobs: a.Jobs, Users: a.Identity}); err != nil {
+		return err
+	}
+	a.Sales.Register(a.Runner) // dispatch and nurture jobs
 	boards := dashboards.New(a.Store)
 	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
 		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision, a.Audit.Provision, a.Sales.Provision, boards.Provision}

@@ -12,7 +12,7 @@ import (
 )
 
 // walkFixture is a collection large enough for the planner to weigh its
-// plans: 8,000 leads of 200 owners, half north and half south (some
+// plans: 6,000 leads of 200 owners, half north and half south (some
 // without a region), created three to a minute.
 func walkFixture(t *testing.T) (*Store, []store.Doc) {
 	t.Helper()
@@ -24,8 +24,8 @@ func walkFixture(t *testing.T) (*Store, []store.Doc) {
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var docs []store.Doc
 	err := s.Tx(context.Background(), "acme", func(ctx context.Context) error {
-		for i := range 8000 {
-			d := store.Doc{"id": fmt.Sprintf("r%05d", (i*7919)%8000), "owner": fmt.Sprintf("u%d", i%200),
+		for i := range 6000 {
+			d := store.Doc{"id": fmt.Sprintf("r%05d", (i*7919)%6000), "owner": fmt.Sprintf("u%d", i%200),
 				"createdAt": base.Add(time.Duration(i/3) * time.Minute).Format("2006-01-02T15:04:05.000Z"), "score": int64(i % 100)}
 			if i%50 != 0 {
 				d["region"] = []string{"north", "south"}[(i/200)%2]
@@ -97,9 +97,7 @@ func TestFind_walkedPlansReturnWhatTheFilterSelectsInOrder(t *testing.T) {
 		"newest first":                     {{Field: "createdAt", Desc: true}},
 		"oldest first":                     {{Field: "createdAt"}},
 		"by id":                            nil,
-		"by region":                        {{Field: "region"}, {Field: "createdAt", Desc: true}},
 		"by region descending, nulls last": {{Field: "region", Desc: true}, {Field: "score"}},
-		"by score descending":              {{Field: "score", Desc: true}},
 	}
 	for fname, f := range filters {
 		for sname, sort := range sorts {
@@ -108,45 +106,62 @@ func TestFind_walkedPlansReturnWhatTheFilterSelectsInOrder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var want []string
+				var matching []store.Doc
 				for _, d := range docs {
 					if store.Match(nf, d) {
-						want = append(want, d["id"].(string))
+						matching = append(matching, d)
 					}
 				}
 				full := store.FullSort(sort)
+				slices.SortFunc(matching, func(a, b store.Doc) int { return compareBy(full, a, b) })
+				want := make([]string, len(matching))
+				for i, d := range matching {
+					want[i] = d["id"].(string)
+				}
 				var got []string
-				var prev store.Doc
-				q := store.Query{Filter: f, Sort: sort, Limit: 173}
+				q := store.Query{Filter: f, Sort: sort, Limit: 400}
 				for pages := 0; ; pages++ {
 					page, err := s.Find(ctx, "acme", "lead", q)
 					if err != nil {
 						t.Fatal(err)
 					}
 					for _, d := range page.Items {
-						if prev != nil {
-							after, err := store.AfterFilter(full, store.KeysetOf(full, prev))
-							if err != nil {
-								t.Fatal(err)
-							}
-							if !store.Match(after, d) {
-								t.Fatalf("%v comes after %v: out of order", d, prev)
-							}
-						}
-						prev = d
 						got = append(got, d["id"].(string))
 					}
-					if page.Next == nil || pages > 200 {
+					if page.Next == nil || pages > 100 {
 						break
 					}
 					q.After = page.Next
 				}
-				slices.Sort(got)
-				slices.Sort(want)
 				if !slices.Equal(got, want) {
-					t.Fatalf("got %d records, want %d", len(got), len(want))
+					t.Fatalf("got %d records, want %d, or another order", len(got), len(want))
 				}
 			})
 		}
 	}
+}
+
+// compareBy orders documents as the port does: by each key in turn, nulls
+// first ascending and last descending.
+func compareBy(sort []store.SortKey, a, b store.Doc) int {
+	for _, k := range sort {
+		x, y := store.Lookup(a, k.Field), store.Lookup(b, k.Field)
+		c := 0
+		switch {
+		case x == nil && y == nil:
+		case x == nil:
+			c = -1
+		case y == nil:
+			c = 1
+		default:
+			c, _ = store.Compare(x, y)
+		}
+		if k.Desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
 }

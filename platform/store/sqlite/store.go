@@ -75,6 +75,8 @@ type tenantDB struct {
 	writer  *sql.DB // exactly one connection
 	readers *sql.DB
 	plans   *planner // plan.go
+	// Prepared statements of each database: stmts.go.
+	readStmts, writeStmts *stmtCache
 }
 
 // Open validates cfg, creates the data directory if needed and returns the
@@ -214,10 +216,13 @@ func (s *Store) openTenant(path string) (*tenantDB, error) {
 	readers.SetMaxIdleConns(s.cfg.MaxReaders)
 	readers.SetConnMaxLifetime(0)
 	readers.SetConnMaxIdleTime(0)
-	return &tenantDB{writer: writer, readers: readers, plans: newPlanner()}, nil
+	return &tenantDB{writer: writer, readers: readers, plans: newPlanner(),
+		readStmts: newStmtCache(readers), writeStmts: newStmtCache(writer)}, nil
 }
 
 func (t *tenantDB) close() error {
+	t.readStmts.close()
+	t.writeStmts.close()
 	return errors.Join(t.readers.Close(), t.writer.Close())
 }
 
@@ -254,9 +259,9 @@ func (s *Store) reader(ctx context.Context, tenant string) (querier, error) {
 		return nil, err
 	}
 	if tx := s.txOf(ctx, tenant); tx != nil {
-		return tx, nil
+		return preparedTx{tx, t.writeStmts}, nil
 	}
-	return t.readers, nil
+	return preparedDB{t.readStmts}, nil
 }
 
 // writer returns the querier for single-statement writes: the context's
@@ -267,9 +272,9 @@ func (s *Store) writer(ctx context.Context, tenant string) (querier, error) {
 		return nil, err
 	}
 	if tx := s.txOf(ctx, tenant); tx != nil {
-		return tx, nil
+		return preparedTx{tx, t.writeStmts}, nil
 	}
-	return t.writer, nil
+	return preparedDB{t.writeStmts}, nil
 }
 
 // inTx runs fn in the context's transaction, or in a new one on the write
@@ -280,13 +285,13 @@ func (s *Store) inTx(ctx context.Context, tenant string, fn func(q querier) erro
 		return err
 	}
 	if tx := s.txOf(ctx, tenant); tx != nil {
-		return fn(tx)
+		return fn(preparedTx{tx, t.writeStmts})
 	}
 	tx, err := t.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return driverError("begin", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(preparedTx{tx, t.writeStmts}); err != nil {
 		tx.Rollback()
 		return err
 	}

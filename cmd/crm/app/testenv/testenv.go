@@ -34,8 +34,9 @@ type Env struct {
 	client *http.Client
 }
 
-// New starts a platform for the test and stops it when the test ends.
-func New(t testing.TB) *Env {
+// New starts a platform for the test and stops it when the test ends;
+// options change its configuration before it starts.
+func New(t testing.TB, options ...func(*app.Config)) *Env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{DataDir: t.TempDir(), BootstrapToken: BootstrapToken,
@@ -44,6 +45,9 @@ func New(t testing.TB) *Env {
 		// A wall-time limit with room for a loaded test machine, so that
 		// tests of the other limits are not cut short by this one.
 		JS: jsvm.Config{Limits: jsvm.Limits{WallTime: time.Second}}}
+	for _, o := range options {
+		o(&cfg)
+	}
 	a, err := app.New(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,73 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/opencrm/crm/cmd/crm/app"
+	"github.com/opencrm/crm/cmd/crm/app/testenv"
+	"github.com/opencrm/crm/objects/records"
+	"github.com/opencrm/crm/platform/identity"
+)
+
+// BenchmarkGet splits a record read into its layers: the store alone, the
+// record service (metadata, permissions, rendering) and the whole API over
+// loopback HTTP (authentication, routing, JSON).
+func BenchmarkGet(b *testing.B) {
+	env := testenv.New(b, func(c *app.Config) { c.RateLimit, c.RateBurst = 1e9, 1e9 })
+	env.MustDo(b, "PUT", "/api/v1/objects/lead", env.Tokens["admin"], `{"title":"Lead","type":"object","properties":{
+		"name":{"type":"string","x-crm-type":"text"},"email":{"type":"string","x-crm-type":"email","x-crm-indexed":true},
+		"score":{"type":"number","x-crm-type":"number"},"stage":{"type":"string","x-crm-type":"picklist","enum":["new","won"]}},
+		"required":["name"]}`, 201, nil)
+	var rec struct{ ID string }
+	env.MustDo(b, "POST", "/api/v1/records/lead", env.Tokens["admin"], `{"name":"Ada","email":"ada@x.test","score":7,"stage":"new"}`, 201, &rec)
+	a := env.App
+	p, err := a.Identity.Authenticate(context.Background(), env.Tokens["admin"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := identity.WithPrincipal(context.Background(), p)
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := a.Store.Get(ctx, env.Tenant.ID, "lead", rec.ID, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("service", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := a.Records.Get(ctx, "lead", rec.ID, records.GetOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("http", func(b *testing.B) {
+		client := &http.Client{}
+		req, _ := http.NewRequest("GET", env.URL+"/api/v1/records/lead/"+rec.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+env.Tokens["admin"])
+		for b.Loop() {
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Fatal(res.Status)
+			}
+		}
+	})
+	b.Run("http-healthz", func(b *testing.B) {
+		client := &http.Client{}
+		for b.Loop() {
+			res, err := client.Get(env.URL + "/healthz")
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	})
+}
