@@ -223,8 +223,8 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 	g.paths["/recyclebin/"+o.APIName] = obj{
 		"get": obj{"operationId": "listDeleted" + n.Plural, "tags": tags, "summary": "List deleted " + plural,
 			"description": "The recycle bin: deleted " + plural + " the caller could restore, newest first (details deleted with their master come back with it and are not listed). Entries are purged 30 days after deletion.",
-			"parameters": []any{ref("parameters", "Limit"), ref("parameters", "Cursor")},
-			"responses":  responses(obj{"200": obj{"description": "A page of the recycle bin.", "content": jsonContent(schemaRef(n.Base + "DeletedList"))}}, authed(400, 404)...)},
+			"parameters":  []any{ref("parameters", "Limit"), ref("parameters", "Cursor")},
+			"responses":   responses(obj{"200": obj{"description": "A page of the recycle bin.", "content": jsonContent(schemaRef(n.Base + "DeletedList"))}}, authed(400, 404)...)},
 	}
 	g.paths[base+"/{id}/history"] = obj{
 		"parameters": idParam,
