@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -58,11 +59,41 @@ func Compile(name, source string) (*Program, error) {
 		e.Fields = []errs.FieldError{{Field: "source", Code: "syntax", Message: "BigInt is not available in scripts", Line: pos.Line, Column: pos.Column}}
 		return nil, e
 	}
-	prg, err := goja.CompileAST(file, true)
+	if _, err := goja.CompileAST(file, true); err != nil {
+		return nil, compileError(name, err)
+	}
+	events := topLevelFunctions(file)
+	prg, err := goja.Compile(name, wrap(source, events), true)
 	if err != nil {
 		return nil, compileError(name, err)
 	}
-	return &Program{name: name, prg: prg, events: topLevelFunctions(file)}, nil
+	return &Program{name: name, prg: prg, events: events}, nil
+}
+
+// wrapLines is how many lines wrap puts before the script's first line.
+const wrapLines = 1
+
+// wrap makes a script's top level the body of a function that returns its
+// event functions. Running the program yields that function; each run calls
+// it, so the script's top-level declarations are the locals of one call:
+// nothing a run declares outlives it, and a runtime can serve the next run
+// (sandbox.go). Positions in the wrapped text are wrapLines lines further
+// down than in the script.
+func wrap(source string, events map[string]bool) string {
+	names := make([]string, 0, len(events))
+	for e := range events {
+		names = append(names, e)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("(function () {\n")
+	b.WriteString(source)
+	b.WriteString("\n;return {")
+	for _, e := range names { // identifiers, from the parsed script
+		b.WriteString(e + ": typeof " + e + " === 'function' ? " + e + " : undefined, ")
+	}
+	b.WriteString("}})")
+	return b.String()
 }
 
 func topLevelFunctions(file *ast.Program) map[string]bool {

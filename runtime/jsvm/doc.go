@@ -8,21 +8,36 @@
 // and hands it a Host (declared here) through which scripts read and write
 // records, so the object model never imports the JavaScript engine.
 //
-// # Isolation: a fresh runtime for every execution
+// # Isolation: a fresh global state for every execution
 //
-// A pooled goja runtime keeps prototype changes and globals between runs, and
-// a verified reset would have to compare every built-in object after each run.
-// So every execution gets a brand-new *goja.Runtime that is used once and then
-// dropped; only the compiled *goja.Program (immutable, runtime-independent) is
-// shared, and only within one tenant (the cache key starts with the tenant).
-// Building and hardening a runtime is the expensive part (measured 0.3-0.5
-// ms of CPU on a loaded 2-core machine, BenchmarkNewSandbox: goja creates the
-// built-ins lazily and wrapping them forces their creation, and about half of
-// it is garbage collection); to keep that off the request path the Engine
-// keeps a few hardened, never-used runtimes ready (Config.Spare), refilled by
-// one background goroutine. It still bounds throughput (BenchmarkTrivialHook
-// "saturated", BenchmarkTrivialHookParallel). A runtime is
-// handed from that goroutine to exactly one Run and never shared.
+// A goja runtime that simply served run after run would keep prototype
+// changes and globals between them. Building a hardened runtime, though,
+// costs far more than a hook (about 3 ms of CPU with the lockdown below,
+// BenchmarkNewSandbox: goja creates its built-ins lazily, and wrapping and
+// freezing them forces their creation), so runtimes are reused within one
+// tenant, made safe to reuse by two measures (lockdown.go):
+//
+//   - each script is compiled as the body of a function that returns its
+//     event functions (compile.go); every run calls it afresh, so the
+//     script's top-level declarations are locals of that call;
+//   - every built-in object, the global object and the intrinsics reachable
+//     only from syntax are frozen once, when the runtime is built; the
+//     inherited properties that ordinary code assigns on its own objects
+//     (toString, an Error's name and message…) become accessors that define
+//     the property on the object assigned to.
+//
+// A run therefore can neither leave a global nor change a built-in: it gets
+// a TypeError, as for any frozen object in strict mode. A runtime returns to
+// its tenant's idle list only after a run that ended cleanly (a thrown
+// error or a stopped run drops it), serves at most 1,000 runs, and is never
+// handed to another tenant; idle runtimes (about 400 KiB each) are bounded
+// per tenant and in all. A few built, never-used runtimes are kept ready
+// (Config.Spare) for a tenant's first run, refilled by one background
+// goroutine. The compiled *goja.Program (immutable) is shared within one
+// tenant (the cache key starts with the tenant). A trivial hook costs about
+// 15-20 µs (BenchmarkTrivialHook "saturated", no-spare) and two goroutines
+// run about 30,000 a second (BenchmarkTrivialHookParallel), where a new
+// runtime per run allowed about 4,000.
 //
 // # Limits
 //
@@ -72,7 +87,8 @@
 //     unguarded native exec.
 //   - Memory: goja has no heap limit and string concatenation in a loop (s +=
 //     s) grows without any guarded built-in. The Engine runs one watchdog
-//     goroutine, awake only while runs are active, which samples the live heap
+//     goroutine, awake only while a run has lasted longer than one sampling
+//     interval, which samples the live heap
 //     (runtime/metrics) every Config.MemorySampleInterval and interrupts every
 //     run whose heap growth since its start exceeds Limits.Memory. Heap growth
 //     is process-wide, so a run that overlaps a memory bomb may be stopped with

@@ -46,7 +46,20 @@ type Engine struct {
 	stop   chan struct{}
 	done   sync.WaitGroup
 	closed sync.Once
+
+	idleMu sync.Mutex
+	idle   map[string][]*sandbox // by tenant: runtimes between runs
+	nIdle  int
 }
+
+// Reuse of runtimes (lockdown.go): a runtime serves at most maxUses runs,
+// each tenant keeps at most idlePerTenant between runs, and the engine at
+// most maxIdle in all.
+const (
+	maxUses       = 1000
+	idlePerTenant = 2
+	maxIdle       = 64
+)
 
 // New returns a running Engine.
 func New(cfg Config) (*Engine, error) {
@@ -63,6 +76,7 @@ func New(cfg Config) (*Engine, error) {
 		limits: DefaultLimits().Over(cfg.Limits),
 		cache:  NewCache(cfg.CacheSize),
 		stop:   make(chan struct{}),
+		idle:   map[string][]*sandbox{},
 	}
 	e.dog = newWatchdog(cfg.MemorySampleInterval)
 	e.done.Add(1)
@@ -99,7 +113,22 @@ func (e *Engine) refill() {
 	}
 }
 
-func (e *Engine) sandbox() *sandbox {
+// sandbox returns a runtime for a run of tenant: one the tenant used
+// before, a spare one, or a new one.
+func (e *Engine) sandbox(tenant string) *sandbox {
+	e.idleMu.Lock()
+	if list := e.idle[tenant]; len(list) > 0 {
+		sb := list[len(list)-1]
+		if len(list) == 1 {
+			delete(e.idle, tenant)
+		} else {
+			e.idle[tenant] = list[:len(list)-1]
+		}
+		e.nIdle--
+		e.idleMu.Unlock()
+		return sb
+	}
+	e.idleMu.Unlock()
 	if e.spare != nil {
 		select {
 		case sb := <-e.spare:
@@ -108,6 +137,38 @@ func (e *Engine) sandbox() *sandbox {
 		}
 	}
 	return newSandbox()
+}
+
+// release keeps a runtime whose run ended cleanly for the tenant's next
+// run; a runtime that was stopped, threw, or served maxUses runs is dropped.
+func (e *Engine) release(tenant string, sb *sandbox, clean bool) {
+	if !clean || sb.uses+1 >= maxUses {
+		return
+	}
+	sb.reset()
+	e.idleMu.Lock()
+	defer e.idleMu.Unlock()
+	if len(e.idle[tenant]) >= idlePerTenant {
+		return
+	}
+	if e.nIdle >= maxIdle {
+		for t, list := range e.idle { // make room: another tenant's oldest
+			if t != tenant {
+				if len(list) == 1 {
+					delete(e.idle, t)
+				} else {
+					e.idle[t] = list[1:]
+				}
+				e.nIdle--
+				break
+			}
+		}
+		if e.nIdle >= maxIdle {
+			return
+		}
+	}
+	e.idle[tenant] = append(e.idle[tenant], sb)
+	e.nIdle++
 }
 
 // User is the user a run is for, as the script sees it in ctx.user.
@@ -185,7 +246,7 @@ func (e *Engine) Run(ctx context.Context, prog *Program, event string, in Input,
 	if !prog.Has(event) {
 		return res, errs.New(errs.Invalid, "script.no_event", "script %q has no function %s", prog.name, event)
 	}
-	sb := e.sandbox()
+	sb := e.sandbox(in.Tenant)
 	st := &run{
 		prog: prog, event: event, limits: limits, vm: sb.vm, sb: sb, hosts: host,
 		ctx: WithDepth(ctx, depth), deadline: start.Add(limits.WallTime), usage: &res.Usage,
@@ -203,10 +264,15 @@ func (e *Engine) Run(ctx context.Context, prog *Program, event string, in Input,
 	defer stopCtx()
 	e.dog.add(st, limits.Memory)
 	defer e.dog.remove(st)
+	sampling := time.AfterFunc(e.dog.interval, e.dog.kick)
+	defer sampling.Stop()
 
 	defer st.cancelHost()
 	res.Record, err = st.execute(in)
 	res.Errors, res.Logs = st.fieldErrs, st.logs
+	timer.Stop()
+	stopCtx()
+	e.release(in.Tenant, sb, err == nil && st.stopped() == nil)
 	if err != nil {
 		res.Record = nil
 		return res, err
@@ -312,10 +378,19 @@ func (r *run) execute(in Input) (rec map[string]any, err error) {
 		}
 	}()
 	ctxObj, recObj := r.bindings(in)
-	if _, err := r.vm.RunProgram(r.prog.prg); err != nil {
+	wrapped, err := r.vm.RunProgram(r.prog.prg) // the script as a function: compile.go
+	if err != nil {
 		return nil, r.convert(err)
 	}
-	fn, ok := goja.AssertFunction(r.vm.Get(r.event))
+	top, ok := goja.AssertFunction(wrapped)
+	if !ok {
+		return nil, errs.New(errs.Internal, "script.internal", "script %q did not compile to a function", r.prog.name)
+	}
+	events, err := top(goja.Undefined())
+	if err != nil {
+		return nil, r.convert(err)
+	}
+	fn, ok := goja.AssertFunction(events.ToObject(r.vm).Get(r.event))
 	if !ok {
 		return nil, errs.New(errs.Invalid, "script.no_event", "script %q has no function %s", r.prog.name, r.event)
 	}
@@ -377,8 +452,8 @@ func (r *run) convert(err error) error {
 	case errors.As(err, &ex):
 		line, col := 0, 0
 		for _, f := range ex.Stack() {
-			if p := f.Position(); p.Line > 0 && p.Filename == r.prog.name {
-				line, col = p.Line, p.Column
+			if p := f.Position(); p.Line > wrapLines && p.Filename == r.prog.name {
+				line, col = p.Line-wrapLines, p.Column
 				break
 			}
 		}

@@ -254,26 +254,42 @@ func peakRSS(t *testing.T) int64 {
 }
 
 func TestIsolation_nothingLeaksBetweenRuns(t *testing.T) {
+	// Both runs are of one tenant, so the second runs in the runtime the
+	// first used (checked below): the first run's attempt is refused with a
+	// TypeError, which it catches so that its runtime is kept.
 	e := newEngine(t, Config{})
 	for _, tc := range []struct{ name, first, second string }{
 		{"Object.prototype pollution", `Object.prototype.polluted = 'yes'`, `ctx.record.seen = ({}).polluted`},
 		{"Array.prototype method replaced", `Array.prototype.map = () => 'hijacked'`, `ctx.record.seen = [1].map(x => 'mapped')[0]`},
-		{"global left behind", `globalThis.secret = 'evil'; var leftover = 1`, `ctx.record.seen = typeof secret + typeof leftover`},
+		{"global left behind", `globalThis.secret = 'evil'`, `ctx.record.seen = typeof secret`},
+		{"top-level declarations", `var leftover = 1`, `ctx.record.seen = typeof leftover`},
 		{"builtin replaced", `JSON.stringify = () => 'stolen'`, `ctx.record.seen = JSON.stringify(1)`},
 		{"String.prototype getter", `Object.defineProperty(String.prototype, 'spy', {get() { return 'spied' }})`, `ctx.record.seen = 'a'.spy`},
-		{"Symbol registry", `Symbol.for('k').description; globalThis[Symbol.for('k')] = 'x'`, `ctx.record.seen = globalThis[Symbol.for('k')]`},
+		{"Symbol registry", `globalThis[Symbol.for('k')] = 'x'`, `ctx.record.seen = globalThis[Symbol.for('k')]`},
+		{"iterator prototype", `Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())).spy = 1`,
+			`ctx.record.seen = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())).spy`},
+		{"generator prototype", `Object.getPrototypeOf(function* () {}).prototype.spy = 1`, `ctx.record.seen = (function* () {})().spy`},
+		{"an inherited property made own", `const o = {}; o.toString = () => 'mine'`, `ctx.record.seen = typeof ({}).toString()`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := runScript(t, e, "function beforeCreate(ctx) { "+tc.first+" }", "beforeCreate", Input{Tenant: "evil"}, nil)
+			tenant := "t-" + tc.name
+			if _, err := runScript(t, e, "function beforeCreate(ctx) { try { "+tc.first+" } catch (e) { if (!(e instanceof TypeError)) throw e } }",
+				"beforeCreate", Input{Tenant: tenant}, nil); err != nil {
+				t.Fatal(err)
+			}
+			used := e.idle[tenant]
+			if len(used) != 1 {
+				t.Fatalf("the first run's runtime was not kept: %d idle", len(used))
+			}
+			res, err := runScript(t, e, "function beforeCreate(ctx) { "+tc.second+" }", "beforeCreate", Input{Tenant: tenant}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := runScript(t, e, "function beforeCreate(ctx) { "+tc.second+" }", "beforeCreate", Input{Tenant: "victim"}, nil)
-			if err != nil {
-				t.Fatal(err)
+			if again := e.idle[tenant]; len(again) != 1 || again[0] != used[0] || again[0].uses != 2 {
+				t.Fatalf("the second run did not reuse the first one's runtime")
 			}
 			switch v := res.Record["seen"]; v {
-			case nil, "undefinedundefined", "mapped", "1":
+			case nil, "undefined", "mapped", "1", "string":
 			default:
 				t.Fatalf("the second run saw %#v", v)
 			}
@@ -281,9 +297,41 @@ func TestIsolation_nothingLeaksBetweenRuns(t *testing.T) {
 	}
 }
 
+func TestIsolation_ordinaryCodeRunsInALockedDownRuntime(t *testing.T) {
+	e := newEngine(t, Config{})
+	for _, tc := range []struct{ name, src, want string }{
+		{"an Error subclass names itself", `class Invalid extends Error { constructor(m) { super(m); this.name = 'Invalid' } }
+			ctx.record.out = String(new Invalid('bad'))`, "Invalid: bad"},
+		{"an error's message is reassigned", `const e = new Error('a'); e.message = 'b'; ctx.record.out = e.message`, "b"},
+		{"an object gets its own toString", `const o = {}; o.toString = () => 'mine'; ctx.record.out = String(o) + String({})`, "mine[object Object]"},
+		{"a constructor function's prototype is extended", `function P() {}; P.prototype.hi = function () { return 'hi' }; ctx.record.out = new P().hi()`, "hi"},
+		{"top-level state starts afresh each run", `let count = 0; count++; ctx.record.out = String(count)`, "1"},
+		{"a class at top level is declared again", `class A { static x = 'a' }; ctx.record.out = A.x`, "a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustCompile(t, "function beforeCreate(ctx) { "+tc.src+" }")
+			for i := range 3 { // the same runtime serves each run
+				res, err := e.Run(context.Background(), p, "beforeCreate", Input{Tenant: "ordinary", Record: map[string]any{}}, newMapHost())
+				if err != nil {
+					t.Fatalf("run %d: %v", i, err)
+				}
+				if res.Record["out"] != tc.want {
+					t.Fatalf("run %d: out = %#v, want %q", i, res.Record["out"], tc.want)
+				}
+			}
+		})
+	}
+	t.Run("a prototype's own property stays read-only", func(t *testing.T) {
+		_, err := runScript(t, e, "function beforeCreate(ctx) { Object.prototype.toString = () => 'x' }", "beforeCreate", Input{}, nil)
+		if err == nil || !strings.Contains(err.Error(), "read only") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
 func TestIsolation_crossTenantSnooping(t *testing.T) {
 	e := newEngine(t, Config{Limits: Limits{WallTime: 10 * time.Second}})
-	secret := mustCompile(t, `var tenantSecret = 'acme-secret'; function beforeCreate(ctx) { globalThis.lastRecord = ctx.record; ctx.record.seen = 1 }`)
+	secret := mustCompile(t, `var tenantSecret = 'acme-secret'; function beforeCreate(ctx) { try { globalThis.lastRecord = ctx.record } catch (e) {}; ctx.record.seen = 1 }`)
 	snoop := mustCompile(t, standardGlobals+`function beforeCreate(ctx) {
   const found = []
   for (const n of Object.getOwnPropertyNames(globalThis)) if (!STANDARD.has(n)) found.push(n)

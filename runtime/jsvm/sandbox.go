@@ -4,7 +4,9 @@ import (
 	"github.com/dop251/goja"
 )
 
-// sandbox is one hardened runtime, used for exactly one run.
+// sandbox is one hardened, locked-down runtime. It serves the runs of one
+// tenant, one at a time (lockdown.go explains why that is safe), until a
+// run ends in an error or it has served maxUses runs.
 type sandbox struct {
 	vm     *goja.Runtime
 	st     *run // set by Run before any script code runs
@@ -19,6 +21,8 @@ type sandbox struct {
 	lastInput   goja.Value // the last regular-expression subject, and its runes
 	lastUnicode bool
 	lastRunes   []rune
+
+	uses int // runs served (lockdown.go: a runtime serves many runs)
 }
 
 // removedGlobals allocate natively from a number (typed arrays, buffers),
@@ -53,7 +57,19 @@ func newSandbox() *sandbox {
 	sb.guardFunctions()
 	sb.guardJSON()
 	sb.guardRegExp()
+	// The guards read the run's limits; lockdown runs a little code.
+	sb.st = &run{prog: &Program{name: "lockdown"}, limits: DefaultLimits(), vm: vm, sb: sb}
+	sb.lockdown() // lockdown.go
+	sb.st = nil
 	return sb
+}
+
+// reset prepares a sandbox that ended a run cleanly for the next run.
+func (sb *sandbox) reset() {
+	sb.st, sb.nesting = nil, 0
+	sb.lastInput, sb.lastRunes = nil, nil
+	sb.vm.ClearInterrupt()
+	sb.uses++
 }
 
 // disableCodeGeneration replaces Function and the constructors reachable as

@@ -38,13 +38,16 @@ func (w *watchdog) add(r *run, limit int64) {
 	r.heapBase = readHeap(s)
 	w.mu.Lock()
 	w.runs[r] = limit
-	first := len(w.runs) == 1
 	w.mu.Unlock()
-	if first {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+}
+
+// kick wakes the sampling loop. Runs call it through a timer once they have
+// lasted one interval: most runs end sooner, and waking the loop for each
+// would cost them more than they take.
+func (w *watchdog) kick() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 
