@@ -44,20 +44,41 @@ func (r *run) bindings(in Input) (ctxObj, recObj *goja.Object) {
 	r.deepFreeze(user)
 	define(ctxObj, "user", user)
 	define(ctxObj, "event", vm.ToValue(r.event))
-	define(ctxObj, "error", vm.ToValue(r.jsError))
-	define(ctxObj, "log", vm.ToValue(r.jsLog))
-
-	recs := vm.NewObject()
-	define(recs, "get", vm.ToValue(r.jsGet))
-	define(recs, "query", vm.ToValue(r.jsQuery))
-	define(recs, "create", vm.ToValue(r.jsCreate))
-	define(recs, "update", vm.ToValue(r.jsUpdate))
-	define(recs, "delete", vm.ToValue(r.jsDelete))
-	define(recs, "aggregate", vm.ToValue(r.jsAggregate))
-	r.freeze(recs)
-	define(ctxObj, "records", recs)
+	api := r.sb.api()
+	define(ctxObj, "error", api.error)
+	define(ctxObj, "log", api.log)
+	define(ctxObj, "records", api.records)
 	r.freeze(ctxObj)
 	return ctxObj, recObj
+}
+
+// sandboxAPI holds the functions of ctx that do not depend on the run's
+// input: they are built once per runtime, frozen, and call the current run.
+type sandboxAPI struct {
+	error, log, records *goja.Object
+}
+
+// api returns the runtime's ctx functions, building them on first use.
+func (sb *sandbox) api() *sandboxAPI {
+	if sb.ctxAPI != nil {
+		return sb.ctxAPI
+	}
+	vm := sb.vm
+	fn := func(f func(r *run, call goja.FunctionCall) goja.Value) *goja.Object {
+		o := vm.ToValue(func(call goja.FunctionCall) goja.Value { return f(sb.st, call) }).(*goja.Object)
+		sb.st.freeze(o)
+		return o
+	}
+	a := &sandboxAPI{error: fn((*run).jsError), log: fn((*run).jsLog), records: vm.NewObject()}
+	define(a.records, "get", fn((*run).jsGet))
+	define(a.records, "query", fn((*run).jsQuery))
+	define(a.records, "create", fn((*run).jsCreate))
+	define(a.records, "update", fn((*run).jsUpdate))
+	define(a.records, "delete", fn((*run).jsDelete))
+	define(a.records, "aggregate", fn((*run).jsAggregate))
+	sb.st.freeze(a.records)
+	sb.ctxAPI = a
+	return a
 }
 
 func define(o *goja.Object, name string, v goja.Value) {

@@ -22,7 +22,8 @@ type sandbox struct {
 	lastUnicode bool
 	lastRunes   []rune
 
-	uses int // runs served (lockdown.go: a runtime serves many runs)
+	uses   int         // runs served (lockdown.go: a runtime serves many runs)
+	ctxAPI *sandboxAPI // ctx functions, built on the first run: bindings.go
 }
 
 // removedGlobals allocate natively from a number (typed arrays, buffers),
