@@ -53,7 +53,7 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 	})
 	t.Run("the tenant lists the package as installed", func(t *testing.T) {
 		res := e.admin(t, "GET", "/api/v1/plugins", "", 200, nil)
-		for _, s := range []string{`"installed":"1.2.0"`, `"state":"installed"`, `"name":"sales"`} {
+		for _, s := range []string{`"installed":"1.3.0"`, `"state":"installed"`, `"name":"sales"`} {
 			if !strings.Contains(string(res.Body), s) {
 				t.Errorf("list lacks %s: %s", s, res.Body)
 			}

@@ -49,7 +49,7 @@ type MergeResult struct {
 // notFilled are the fields a merge never copies: bookkeeping, the pool's
 // state and the duplicate rule's own marks.
 var notFilled = []string{"id", "version", "owner", "createdAt", "createdBy", "updatedAt", "updatedBy", "stage", "poolStatus",
-	"assignedAt", "firstContactAt", "lastActivityAt", "dispatchedAt", "dispatchNote", "nurtureStartedAt", "companyBlock",
+	"assignedAt", "firstContactAt", "lastActivityAt", "dispatchedAt", "dispatchNote", "nurtureStartedAt", "companyBlock", "duplicateKey", "companyKey", "nameKey",
 	"duplicateOf", "duplicateReason", "mergedInto", "allowDuplicate", "convertedAccount", "convertedContact", "convertedOpportunity"}
 
 // children are the objects whose lead lookup a merge moves.

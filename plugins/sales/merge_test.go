@@ -19,6 +19,10 @@ func TestDuplicates_similarCompanyAndName(t *testing.T) {
 	}{
 		{"case, punctuation and the legal suffix are ignored", "ANNA SCHMIDT", "acme, inc.", true},
 		{"a typo in the name", "Anna Schmitt", "Acme Ltd", true},
+		{"a letter missing from the name", "Ana Schmidt", "Acme", true},
+		{"two letters swapped in the name", "Anna Schmdit", "Acme", true},
+		{"three edits are too many", "Anne Schmdit", "Acme", false},
+		{"a typo in an initial is not found (the candidates share them)", "Anna Zchmidt", "Acme", false},
 		{"several legal suffixes", "Anna Schmidt", "Acme Corporation Ltd", true},
 		{"another company of the same family name", "Joerg Mueller", "Meier & Soehne", false},
 		{"accents fold, same words", "Joerg Mueller", "Mueller & Soehne", true},

@@ -6,9 +6,12 @@
 //     both equal once normalised (lower case, accents folded, punctuation
 //     dropped, legal suffixes such as GmbH, Inc, Ltd removed) or within a
 //     small edit distance (maxDistance, and never more than a quarter of
-//     the longer text). Candidates are the leads whose normalised company
-//     starts with the same four letters (companyBlock, indexed), so a typo
-//     in those letters is not found.
+//     the longer text). Candidates are the leads with the same
+//     duplicateKey (indexed): the first four letters of the normalised
+//     company and the initials of the first and last word of the normalised
+//     name, so a typo in those letters is not found. Each lead keeps its
+//     normalised company and name (companyKey, nameKey), so candidates are
+//     compared without normalising them again.
 // "flag" saves the lead with duplicateOf and duplicateReason set; "block"
 // refuses it unless the person saving it ticks "Allow duplicate". It runs
 // with system rights so that it sees every rep's leads.
@@ -34,23 +37,31 @@ function normalise(s, company) {
   return words.join(" ");
 }
 
-// distance is the Levenshtein distance, giving up above max.
+// distance is the Levenshtein distance, giving up above max: only the band
+// of cells within max of the diagonal is computed.
 function distance(a, b, max) {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  var prev = [], cur = [], i, j;
-  for (j = 0; j <= b.length; j++) prev[j] = j;
+  if (a === b) return 0;
+  var big = max + 1;
+  if (Math.abs(a.length - b.length) > max) return big;
+  var prev = [], cur = [], i, j, t;
+  for (j = 0; j <= b.length; j++) prev[j] = j <= max ? j : big;
   for (i = 1; i <= a.length; i++) {
-    cur = [i];
-    var best = i;
-    for (j = 1; j <= b.length; j++) {
-      var cost = a.charAt(i - 1) === b.charAt(j - 1) ? 0 : 1;
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-      if (cur[j] < best) best = cur[j];
+    var lo = Math.max(1, i - max), hi = Math.min(b.length, i + max), best = big;
+    cur[0] = i <= max ? i : big;
+    if (lo > 1) cur[lo - 1] = big;
+    var ca = a.charCodeAt(i - 1);
+    for (j = lo; j <= hi; j++) {
+      var v = prev[j - 1] + (ca === b.charCodeAt(j - 1) ? 0 : 1);
+      if (prev[j] + 1 < v) v = prev[j] + 1;
+      if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+      cur[j] = v;
+      if (v < best) best = v;
     }
-    if (best > max) return max + 1;
-    prev = cur;
+    if (hi < b.length) cur[hi + 1] = big;
+    if (best > max) return big;
+    t = prev; prev = cur; cur = t;
   }
-  return prev[b.length];
+  return prev[b.length] > max ? big : prev[b.length];
 }
 
 function similar(a, b, max) {
@@ -79,32 +90,42 @@ function report(ctx, mode, field, other, why) {
   }
 }
 
-function check(ctx) {
-  var r = ctx.record;
-  var company = normalise(r.company, true);
+// keys sets the rule's keys on the record from its company and name.
+function keys(r) {
+  var company = normalise(r.company, true), name = normalise(r.name, false);
+  var words = name === "" ? [] : name.split(" ");
   r.companyBlock = company === "" ? null : company.replace(/ /g, "").substring(0, 4);
+  r.companyKey = company === "" ? null : company;
+  r.nameKey = name === "" ? null : name;
+  r.duplicateKey = r.companyBlock === null || words.length === 0 ? null :
+    r.companyBlock + "|" + words[0].charAt(0) + words[words.length - 1].charAt(0);
+}
+
+function check(ctx) {
+  var r = ctx.record, old = ctx.old;
+  var renamed = !old || old.company !== r.company || old.name !== r.name || !r.duplicateKey;
+  if (renamed) keys(r);
   if (r.mergedInto) return;
+  var changed = function (f) { return r[f] && !(old && old[f] === r[f]); };
+  if (!renamed && !changed("email") && !changed("phone")) return;
   var set = settings(ctx);
   var self = r.id ? " AND id != " + quote(r.id) : "";
   if (set.emailPhone !== "off") {
     var fields = ["email", "phone"];
     for (var i = 0; i < fields.length; i++) {
       var f = fields[i];
-      var v = r[f];
-      if (!v) continue;
-      if (ctx.old && ctx.old[f] === v) continue;
-      var found = ctx.records.query("lead", { filter: f + " = " + quote(v) + self, limit: 1, fields: ["id", "name"] });
+      if (!changed(f)) continue;
+      var found = ctx.records.query("lead", { filter: f + " = " + quote(r[f]) + self, limit: 1, fields: ["id", "name"] });
       if (found.items.length > 0) report(ctx, set.emailPhone, f, found.items[0], "another lead has this " + f);
     }
   }
-  if (set.similar === "off" || r.companyBlock === null) return;
-  if (ctx.old && ctx.old.company === r.company && ctx.old.name === r.name) return;
-  var name = normalise(r.name, false);
-  var page = ctx.records.query("lead", { filter: "companyBlock = " + quote(r.companyBlock) + self, limit: 200,
-    fields: ["id", "name", "company"] });
+  if (set.similar === "off" || !renamed || r.duplicateKey === null) return;
+  var page = ctx.records.query("lead", { filter: "duplicateKey = " + quote(r.duplicateKey) + self, limit: 200,
+    fields: ["id", "name", "company", "companyKey", "nameKey"] });
   for (var k = 0; k < page.items.length; k++) {
     var o = page.items[k];
-    if (similar(company, normalise(o.company, true), set.maxDistance) && similar(name, normalise(o.name, false), set.maxDistance)) {
+    var oc = o.companyKey || normalise(o.company, true), on = o.nameKey || normalise(o.name, false);
+    if (similar(r.companyKey, oc, set.maxDistance) && similar(r.nameKey, on, set.maxDistance)) {
       report(ctx, set.similar, "company", o, "another lead has a similar company and name");
       return;
     }
