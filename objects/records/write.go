@@ -435,7 +435,8 @@ func (s *Service) atomically(ctx context.Context, tenant string, fn func(context
 }
 
 // load reads a stored record that the caller may act on; a record the
-// caller may not see is "not found", exactly like a missing one.
+// caller may not see is "not found", exactly like a missing one, and one the
+// caller may see but not change (a read-only share) is forbidden.
 func (s *Service) load(ctx context.Context, c *call, recID string, act Action) (store.Doc, error) {
 	notFound := errs.New(errs.NotFound, "record.not_found", "no %s with id %q", c.obj.APIName, recID)
 	doc, err := s.st.Get(ctx, c.tenant, c.obj.APIName, recID, nil)
@@ -446,6 +447,9 @@ func (s *Service) load(ctx context.Context, c *call, recID string, act Action) (
 		return nil, fmt.Errorf("records: get %s %s: %w", c.obj.APIName, recID, err)
 	}
 	if !s.mayChange(ctx, c, doc, act) {
+		if act != ActRead && s.mayChange(ctx, c, doc, ActRead) {
+			return nil, errs.New(errs.Forbidden, "record.read_only", "you may read this %s but not %s it", c.obj.APIName, act)
+		}
 		return nil, notFound
 	}
 	return doc, nil

@@ -126,7 +126,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"north", "get", "L3", nil, "ok", []string{"phone"}, []string{"region"}},
 		{"north", "get", "L4", nil, "ok", nil, nil},
 		{"north", "get", "L1", nil, "404", nil, nil},
-		{"north", "update", "L3", map[string]any{"name": "x"}, "404", nil, nil},
+		{"north", "update", "L3", map[string]any{"name": "x"}, "403", nil, nil}, // visible, read-only
 		// south: read-write share by rule.
 		{"south", "get", "L2", nil, "ok", nil, nil},
 		{"south", "update", "L2", map[string]any{"name": "L2 by south"}, "ok", nil, nil},
@@ -143,7 +143,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{"admin", "update", "L3", map[string]any{"score": 31}, "ok", nil, nil},
 		// account is x-crm-sharing read: all readable, only own changeable.
 		{"rep1", "get", "A2", nil, "ok", nil, nil},
-		{"rep1", "update", "A2", map[string]any{"name": "x"}, "404", nil, nil},
+		{"rep1", "update", "A2", map[string]any{"name": "x"}, "403", nil, nil},
 		{"rep1", "update", "A1", map[string]any{"name": "A1 renamed"}, "ok", nil, nil},
 		{"boss", "update", "A1", map[string]any{"name": "A1 by boss"}, "ok", nil, nil},
 		// note is readwrite: a peer's record can be changed.

@@ -86,7 +86,7 @@ func TestConvert_overHTTP(t *testing.T) {
 		status               int
 		problem              string
 	}{
-		{"another rep cannot see the lead", "bob", e.newLead(t, "ann", map[string]any{"name": "Hidden", "source": "app"}), "", 404, "record.not_found"},
+		{"another rep sees a lead in the pool but cannot convert it", "bob", e.newLead(t, "ann", map[string]any{"name": "Hidden", "source": "app"}), "", 403, "record.read_only"},
 		{"a disqualified lead is refused", "ann", e.newLead(t, "ann", map[string]any{"name": "Gone", "source": "app", "stage": "disqualified"}), "", 409, "lead.disqualified"},
 		{"an opportunity mapping needs an opportunity", "ann", e.newLead(t, "ann", map[string]any{"name": "Opp", "source": "app"}),
 			`{"mapping":{"opportunity":{"amount":1}}}`, 422, "lead.convert_invalid"},
