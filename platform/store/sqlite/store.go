@@ -194,7 +194,10 @@ CREATE TABLE IF NOT EXISTS _sequences (name TEXT PRIMARY KEY, value INTEGER NOT 
 
 func (s *Store) openTenant(path string) (*tenantDB, error) {
 	busy := strconv.FormatInt(s.cfg.BusyTimeout.Milliseconds(), 10)
-	common := path + "?_pragma=busy_timeout(" + busy + ")&_pragma=mmap_size(" + strconv.FormatInt(mmapSize, 10) + ")"
+	// Each connection keeps up to 32 MiB of pages: the write connection too,
+	// or a transaction that touches many index pages (a bulk load into an
+	// object with twenty indexes) spills them to the WAL and reads them back.
+	common := path + "?_pragma=busy_timeout(" + busy + ")&_pragma=mmap_size(" + strconv.FormatInt(mmapSize, 10) + ")&_pragma=cache_size(-32000)"
 	writer, err := sql.Open("sqlite", common+"&_pragma=journal_mode(WAL)&_pragma=synchronous("+s.cfg.Synchronous+")&_txlock=immediate")
 	if err != nil {
 		return nil, internal("open", err)
@@ -207,7 +210,7 @@ func (s *Store) openTenant(path string) (*tenantDB, error) {
 		writer.Close()
 		return nil, unavailable("open tenant database", err)
 	}
-	readers, err := sql.Open("sqlite", common+"&_pragma=query_only(1)&_pragma=cache_size(-32000)")
+	readers, err := sql.Open("sqlite", common+"&_pragma=query_only(1)")
 	if err != nil {
 		writer.Close()
 		return nil, internal("open", err)
