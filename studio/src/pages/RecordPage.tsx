@@ -1,6 +1,6 @@
 // The record page: fields laid out from the object's layout with inline
-// edit, related lists of the objects that point at this one, and the
-// history of tracked fields.
+// edit, related lists of the objects that point at this one, the history
+// of tracked fields and the workflow runs the record triggered.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, request } from "../api";
 import { display, fieldsOf, getObject, listObjects, nameField, type FieldInfo, type ObjectDef } from "../meta";
@@ -9,6 +9,7 @@ import { Empty, ErrorBox, Spinner, toast, useAsync } from "../ui";
 import { FieldInput } from "../inputs";
 import { loadLayout, type Layout } from "./LayoutEditor";
 import { formSections, RecordForm } from "./RecordForm";
+import { RecordRuns } from "./WorkflowRuns";
 
 export function RecordPage(props: { object: string; id: string }) {
   const meta = useAsync(() => getObject(props.object), [props.object]);
@@ -97,6 +98,7 @@ export function RecordPage(props: { object: string; id: string }) {
         </button>
       </div>
       {tab === "related" ? <Related o={o} id={r.id} /> : <History o={o} id={r.id} version={r.version} />}
+      <RecordRuns object={o.apiName} id={r.id} version={r.version} />
       {editAll && (
         <RecordForm
           o={o}

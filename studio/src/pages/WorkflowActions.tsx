@@ -1,11 +1,13 @@
 // One action of a workflow in the builder: its type and the settings of
 // that type (values to set, the object to create, recipients, the script),
-// each with the API's error for it shown next to it.
+// each with the API's error for it shown next to it. The assignOwner form
+// is in WorkflowAssign.tsx.
 import { cloneElement, type VNode } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import { fieldsOf, getObject, type FieldInfo, type ObjectDef, type ObjectSummary } from "../meta";
 import { useAsync } from "../ui";
+import { AssignOwner } from "./WorkflowAssign";
 
 /** Action is one step of a workflow (objects/workflows.Action). */
 export interface Action {
@@ -17,6 +19,10 @@ export interface Action {
   body?: string;
   script?: string;
   url?: string;
+  rules?: Array<{ when: string; users: string[] }>;
+  maxOpen?: number;
+  openFilter?: string;
+  businessHours?: boolean;
   [k: string]: any;
 }
 
@@ -104,7 +110,7 @@ export function ActionEditor(props: {
           <input id={id("url")} type="url" value={a.url ?? ""} onInput={(e) => set({ url: (e.target as HTMLInputElement).value })} />
         </Labelled>
       )}
-      {a.type === "assignOwner" && <RawJSON id={id("json")} a={a} error={err("")} onChange={props.onChange} />}
+      {a.type === "assignOwner" && <AssignOwner id={id} a={a} err={err} onChange={props.onChange} />}
     </fieldset>
   );
 }
@@ -232,32 +238,6 @@ function ScriptPick(props: { id: string; a: Action; error?: string; set: (p: Par
           </option>
         ))}
       </select>
-    </Labelled>
-  );
-}
-
-/** RawJSON edits an action the builder has no form for as JSON. */
-function RawJSON(props: { id: string; a: Action; error?: string; onChange: (a: Action) => void }) {
-  const [text, setText] = useState(JSON.stringify(props.a, null, 2));
-  const [bad, setBad] = useState<string | null>(null);
-  return (
-    <Labelled id={props.id} label="Action settings (JSON)" error={bad ?? props.error} help='Users or rules: {"type":"assignOwner","users":["<user id>"]}'>
-      <textarea
-        id={props.id}
-        rows={5}
-        value={text}
-        onInput={(e) => {
-          const t = (e.target as HTMLTextAreaElement).value;
-          setText(t);
-          try {
-            const v = JSON.parse(t);
-            setBad(null);
-            props.onChange({ ...v, type: props.a.type });
-          } catch {
-            setBad("Not valid JSON yet.");
-          }
-        }}
-      />
     </Labelled>
   );
 }
