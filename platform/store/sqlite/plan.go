@@ -29,6 +29,13 @@ import (
 // the index of the sort (or, for a sort by id, the table itself) is the one
 // left. Decisions, row counts and index lists are cached for a few seconds
 // per collection; a stale one can only cost speed, never change a result.
+//
+// Most filters of one shape (the same text but for the values: email = ?)
+// are about as selective whatever the values, and a probe per query would
+// cost as much as the query. So a shape whose last three probes all found
+// under K/16 matches is taken as selective, unprobed, for a few seconds; a
+// shape with one probe above that (status = 'open' matching most records
+// where 'lost' matches few) keeps a probe per value.
 
 const (
 	planTTL      = 10 * time.Second
@@ -42,7 +49,16 @@ type planner struct {
 	rows      map[string]cachedCount   // collection -> documents
 	indexed   map[string]cachedIndexed // collection -> first keys of its indexes
 	decisions map[string]cachedWalk    // collection + filter -> walk the sort
+	shapes    map[string]cachedShape   // collection + filter text without values
 }
+
+type cachedShape struct {
+	hits int // probes in a row under K/16; -1 after one above
+	at   time.Time
+}
+
+// shapeHits is how many selective probes in a row make a shape selective.
+const shapeHits = 3
 
 type cachedCount struct {
 	n  int64
@@ -60,7 +76,8 @@ type cachedWalk struct {
 }
 
 func newPlanner() *planner {
-	return &planner{rows: map[string]cachedCount{}, indexed: map[string]cachedIndexed{}, decisions: map[string]cachedWalk{}}
+	return &planner{rows: map[string]cachedCount{}, indexed: map[string]cachedIndexed{}, decisions: map[string]cachedWalk{},
+		shapes: map[string]cachedShape{}}
 }
 
 // forget drops what is cached about a collection whose indexes or
@@ -73,6 +90,11 @@ func (p *planner) forget(coll string) {
 	for k := range p.decisions {
 		if strings.HasPrefix(k, coll+"\x00") {
 			delete(p.decisions, k)
+		}
+	}
+	for k := range p.shapes {
+		if strings.HasPrefix(k, coll+"\x00") {
+			delete(p.shapes, k)
 		}
 	}
 }
@@ -93,34 +115,57 @@ func (p *planner) walkSort(ctx context.Context, t *tenantDB, coll string, filter
 	if err != nil {
 		return false
 	}
-	key := coll + "\x00" + where + "\x00" + fmt.Sprint(args...)
+	shape := coll + "\x00" + where
+	key := shape + "\x00" + fmt.Sprint(args...)
 	now := time.Now()
 	p.mu.Lock()
+	sh, shaped := p.shapes[shape]
 	d, ok := p.decisions[key]
 	p.mu.Unlock()
+	fresh := shaped && now.Sub(sh.at) < planTTL
+	if fresh && sh.hits >= shapeHits {
+		return false
+	}
 	if ok && now.Sub(d.at) < planTTL {
 		return d.walk
 	}
-	walk := p.decide(ctx, t, coll, where, args, limit)
+	m, k, probed := p.decide(ctx, t, coll, where, args, limit)
+	walk := probed && m >= k
 	p.mu.Lock()
 	if len(p.decisions) >= planMaxCache {
 		clear(p.decisions)
 	}
+	if len(p.shapes) >= planMaxCache {
+		clear(p.shapes)
+	}
 	p.decisions[key] = cachedWalk{walk: walk, at: now}
+	if probed {
+		hits := 0
+		if fresh {
+			hits = sh.hits
+		}
+		switch {
+		case m >= k/16:
+			hits = -1
+		case hits >= 0:
+			hits++
+		}
+		p.shapes[shape] = cachedShape{hits: hits, at: now}
+	}
 	p.mu.Unlock()
 	return walk
 }
 
-// decide probes the filter's matches up to √(limit·N).
-func (p *planner) decide(ctx context.Context, t *tenantDB, coll, where string, args []any, limit int) bool {
+// decide probes the filter's matches (m) up to k = √(limit·N); probed is
+// false when the collection is too small to bother.
+func (p *planner) decide(ctx context.Context, t *tenantDB, coll, where string, args []any, limit int) (m, k int64, probed bool) {
 	n, ok := p.count(ctx, t, coll)
 	if !ok || n < planMinRows {
-		return false
+		return 0, 0, false
 	}
-	k := int64(math.Sqrt(float64(limit+1) * float64(n)))
-	var m int64
+	k = int64(math.Sqrt(float64(limit+1) * float64(n)))
 	err := t.readers.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+tableName(coll)+where+` LIMIT `+fmt.Sprint(k)+`)`, args...).Scan(&m)
-	return err == nil && m >= k
+	return m, k, err == nil
 }
 
 // count returns the collection's cached size.

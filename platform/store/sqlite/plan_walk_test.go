@@ -165,3 +165,39 @@ func compareBy(sort []store.SortKey, a, b store.Doc) int {
 	}
 	return 0
 }
+
+func TestFind_aShapeOfSelectiveFiltersStopsBeingProbed(t *testing.T) {
+	s, _ := walkFixture(t)
+	ctx := context.Background()
+	tdb, err := s.tenant("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := []store.SortKey{{Field: "createdAt", Desc: true}}
+	probes := func() int {
+		tdb.plans.mu.Lock()
+		defer tdb.plans.mu.Unlock()
+		return len(tdb.plans.decisions)
+	}
+	for i := range 6 { // one owner's 30 records: far under K
+		if _, err := s.Find(ctx, "acme", "lead", store.Query{Filter: store.Eq("owner", fmt.Sprintf("u%d", i)), Sort: newest, Limit: 50}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := probes(); got != shapeHits {
+		t.Fatalf("%d owners probed, want %d: the shape is selective after that", got, shapeHits)
+	}
+	// One value of a shape that matches many records keeps every value of
+	// that shape probed, and the unselective one walks the sort.
+	for _, region := range []string{"east", "north", "west", "south"} {
+		if _, err := s.Find(ctx, "acme", "lead", store.Query{Filter: store.Eq("region", region), Sort: newest, Limit: 50}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := probes(); got != shapeHits+4 {
+		t.Fatalf("%d decisions, want every region probed", got-shapeHits)
+	}
+	if plan := queryPlan(t, s, "acme", "lead", store.Query{Filter: store.Eq("region", "south"), Sort: newest, Limit: 50}); !strings.Contains(plan, "ix__created_at") {
+		t.Fatalf("the unselective region does not walk the sort:\n%s", plan)
+	}
+}
