@@ -27,6 +27,10 @@ func TestTenantIsolation(t *testing.T) {
 	env.MustDo(t, "GET", "/api/v1/records/account?limit=1", env.Tokens["admin"], "", 200, nil)
 	create(t, env, "account", `{"name":"Secret A2"}`)
 	env.MustDo(t, "GET", "/api/v1/records/account?limit=1", env.Tokens["admin"], "", 200, &pageA)
+	// A deletes a record (into its recycle bin) and saves a shared dashboard.
+	binned := create(t, env, "account", `{"name":"Binned A"}`)
+	env.MustDo(t, "DELETE", "/api/v1/records/account/"+binned["id"].(string), env.Tokens["admin"], "", 204, nil)
+	env.MustDo(t, "PUT", "/api/v1/dashboards/board", env.Tokens["admin"], `{"label":"Board A","shared":true,"charts":[]}`, 201, nil)
 	var invB map[string]any
 	env.MustDo(t, "POST", "/api/v1/records/invoice", bk, fmt.Sprintf(`{"amount": 1, "account": %q}`, accA["id"]), 201, &invB)
 
@@ -54,6 +58,11 @@ func TestTenantIsolation(t *testing.T) {
 		{Name: "users", Token: bk, Method: "GET", URL: "/api/v1/users", Status: 200, Absent: []string{"acme.test"}},
 		{Name: "api keys", Token: bk, Method: "GET", URL: "/api/v1/apikeys", Status: 200, Absent: []string{"rep"}},
 		{Name: "roles", Token: bk, Method: "GET", URL: "/api/v1/roles", Status: 200, Absent: []string{`"sales"`}},
+		{Name: "recycle bin", Token: bk, Method: "GET", URL: "/api/v1/recyclebin/account", Status: 200, Absent: []string{"Binned A", binned["id"].(string)}},
+		{Name: "restore of A's deleted record", Token: bk, Method: "POST", URL: "/api/v1/records/account/" + binned["id"].(string) + "/restore", Status: 404},
+		{Name: "shared dashboards", Token: bk, Method: "GET", URL: "/api/v1/dashboards", Status: 200, Absent: []string{"Board A"}},
+		{Name: "a shared dashboard by name", Token: bk, Method: "GET", URL: "/api/v1/dashboards/board", Status: 404},
+		{Name: "workflow runs of A's record", Token: bk, Method: "GET", URL: "/api/v1/records/invoice/" + idA + "/workflow-runs", Status: 404},
 		{Name: "object history", Token: bk, Method: "GET", URL: "/api/v1/objects/invoice/history", Status: 200, Contains: []string{`"version":1`}, Absent: []string{`"version":2`}},
 	} {
 		t.Run(s.Name, func(t *testing.T) { env.Run(t, s) })
