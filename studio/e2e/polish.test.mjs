@@ -165,3 +165,124 @@ test("workflow runs: a record page lists its runs, the run history names the rec
   await page.goto(`${env.origin}/studio/o/deal/${other.body.items[0].id}`);
   await page.getByText("No workflow has run for this record yet").waitFor();
 });
+
+test("list view editor: several sort keys are added, reordered and removed, and the list follows them", async () => {
+  await page.goto(`${env.origin}/studio/o/deal/views/new`);
+  await page.getByRole("heading", { name: "New list view", level: 1 }).waitFor();
+  await page.getByLabel("View label").fill("By stage");
+  await page.getByText("Default order: last updated first").waitFor();
+  const keys = page.getByRole("list", { name: "Sort keys in order" }).locator("li");
+  const add = page.getByRole("button", { name: "Add sort key" });
+  await add.click();
+  await page.getByLabel("Sort key 1", { exact: true }).selectOption({ label: "Amount" });
+  await page.getByLabel("Direction of sort key 1").selectOption("desc");
+  await add.click();
+  await page.getByLabel("Sort key 2", { exact: true }).selectOption({ label: "Stage" });
+  // A field is offered once: Amount is no choice for the second key.
+  assert.equal(await page.getByLabel("Sort key 2", { exact: true }).locator("option", { hasText: "Amount" }).count(), 0);
+  await add.click();
+  await page.getByLabel("Sort key 3", { exact: true }).selectOption({ label: "Name" });
+  const preview = page.getByRole("table", { name: "Preview of the first records" });
+  const previewNames = async () => (await preview.locator("tbody tr td:first-child").allTextContents()).join(" | ");
+  // Amount first, largest first; the two deals of 800 in stage order.
+  await waitUntil("the preview sorted by amount, then stage", async () => (await previewNames()) === "Umbrella audit | Acme renewal | Emea rollout | Hooli expansion | Initech upsell");
+  await page.getByRole("button", { name: "Remove sort key 3" }).click();
+  await page.getByRole("button", { name: "Move sort key 2 up" }).click();
+  assert.deepEqual(await keys.evaluateAll((ls) => ls.map((l) => l.dataset.sortKey)), ["stage", "amount"]);
+  assert.equal(await page.getByLabel("Direction of sort key 2").inputValue(), "desc", "a key keeps its direction when it moves");
+  await waitUntil("the preview sorted by stage, then amount", async () => (await previewNames()) === "Acme renewal | Emea rollout | Hooli expansion | Globex pilot | Umbrella audit");
+  // Up to the API's four keys.
+  await add.click();
+  await add.click();
+  assert.equal(await keys.count(), 4);
+  assert.ok(await add.isDisabled(), "no fifth key");
+  await shot("45-list-view-sort-keys");
+  await page.getByRole("button", { name: "Remove sort key 4" }).click();
+  await page.getByRole("button", { name: "Remove sort key 3" }).click();
+  await page.getByRole("button", { name: "Save view" }).click();
+  await page.getByText("List view By stage saved").waitFor();
+  const v = await env.api("GET", "/objects/deal/listviews/by_stage");
+  assert.equal(v.status, 200);
+  assert.deepEqual(v.body.definition.sort, [{ field: "stage" }, { field: "amount", desc: true }]);
+
+  // The records list follows the view's keys.
+  await waitUntil("the saved view chosen", async () => (await page.getByLabel("List view").inputValue()) === "by_stage");
+  await waitUntil("the list in the view's order", async () => {
+    const names = await page.locator("tbody tr").evaluateAll((rs) => rs.map((r) => r.querySelector("a")?.textContent));
+    return names.join(" | ") === "Acme renewal | Emea rollout | Hooli expansion | Globex pilot | Umbrella audit | Initech upsell";
+  });
+  // Editing it again shows the keys in order.
+  await page.goto(`${env.origin}/studio/o/deal/views/by_stage`);
+  await page.getByLabel("Sort key 2", { exact: true }).waitFor();
+  assert.equal(await page.getByLabel("Sort key 1", { exact: true }).inputValue(), "stage");
+  assert.equal(await page.getByLabel("Sort key 2", { exact: true }).inputValue(), "amount");
+  assert.equal(await page.getByLabel("Direction of sort key 2").inputValue(), "desc");
+});
+
+test("migration dialog: closed while the job runs, followed from the header, reopened until seen", async () => {
+  const ticket = { title: "Ticket", type: "object", properties: { subject: { type: "string", "x-crm-type": "text" }, code: { type: "string", "x-crm-type": "text" } } };
+  assert.equal((await env.api("PUT", "/objects/ticket", ticket)).status, 201);
+  // More records than a change converts inline (1,000 by default).
+  for (const [from, n] of [[0, 1000], [1000, 100]]) {
+    const records = Array.from({ length: n }, (_, i) => ({ subject: `Ticket ${from + i}`, code: String(from + i) }));
+    assert.equal((await env.api("POST", "/records/ticket/bulk", { operation: "create", records })).status, 200);
+  }
+  // The studio's polls of the migration are held until the test lets them
+  // through, so the browser sees the job as running for as long as needed,
+  // whatever the server's speed; the server's job is not held.
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route("**/api/v1/migrations/**", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${env.origin}/studio/objects/ticket`);
+  await page.getByRole("button", { name: "Edit Code" }).click();
+  await page.getByLabel("Field type").selectOption({ label: "Number" });
+  await page.getByRole("button", { name: "Save field" }).click();
+  const dialog = page.getByRole("dialog", { name: "Converting records" });
+  await dialog.locator('[data-migration="running"]').waitFor();
+  await dialog.getByText("the change goes on").waitFor();
+  await shot("46-migration-running");
+
+  // Closed while it runs: the header shows the progress.
+  await dialog.getByRole("button", { name: "Continue in the background" }).click();
+  await dialog.waitFor({ state: "detached" });
+  const indicator = page.locator("header [data-migration-indicator]");
+  await indicator.filter({ hasText: /Converting ticket: \d+ %/ }).waitFor();
+  assert.equal(await indicator.getAttribute("data-migration-indicator"), "running");
+  await shot("47-migration-indicator");
+  await page.setViewportSize({ width: 390, height: 800 });
+  assert.ok(await indicator.isVisible(), "the indicator shows at phone width");
+  await shot("47b-migration-indicator-phone");
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // It stays while the user works elsewhere in the studio, and the job goes on.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Records" }).click();
+  await page.getByRole("heading", { name: "Records", level: 1 }).waitFor();
+  assert.equal(await indicator.getAttribute("data-migration-indicator"), "running");
+  await waitUntil("the server's migration done", async () => (await env.api("GET", "/objects/ticket")).body.properties.code["x-crm-type"] === "number", 60000);
+
+  // Reopened from the header, closed again with Escape.
+  await indicator.click();
+  await dialog.locator('[data-migration="running"]').waitFor();
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  await indicator.waitFor();
+
+  // The polls go through: the indicator says it is done until the result is seen.
+  release();
+  await page.locator('header [data-migration-indicator="done"]').waitFor({ timeout: 30000 });
+  assert.match(await indicator.textContent(), /ticket converted/);
+  await indicator.click();
+  await dialog.locator('[data-migration="done"]').waitFor();
+  await dialog.getByText("1,100 of 1,100").waitFor();
+  assert.equal(await dialog.getByRole("progressbar", { name: "Migration progress" }).getAttribute("aria-valuenow"), "100");
+  await shot("48-migration-reopened-done");
+  await dialog.getByRole("button", { name: "Close", exact: true }).last().click();
+  await dialog.waitFor({ state: "detached" });
+  await indicator.waitFor({ state: "detached" });
+  await page.unroute("**/api/v1/migrations/**");
+  const one = await env.api("GET", "/records/ticket?" + new URLSearchParams({ filter: "subject = 'Ticket 42'" }));
+  assert.equal(one.body.items[0].code, 42);
+});

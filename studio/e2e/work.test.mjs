@@ -80,8 +80,9 @@ test("list view editor: a filter error is shown, a saved view filters the list",
   await page.getByLabel("Add column").selectOption({ label: "Stage" });
   await page.getByRole("button", { name: "Add", exact: true }).click();
   for (let i = 0; i < 2; i++) await page.getByRole("button", { name: "Move Stage up" }).click();
-  await page.getByLabel("Sort by").selectOption({ label: "Amount" });
-  await page.getByLabel("Direction").selectOption("desc");
+  await page.getByRole("button", { name: "Add sort key" }).click();
+  await page.getByLabel("Sort key 1", { exact: true }).selectOption({ label: "Amount" });
+  await page.getByLabel("Direction of sort key 1").selectOption("desc");
   await page.getByRole("table", { name: "Preview of the first records" }).getByText("Acme renewal").waitFor();
   await shot("31-list-view-editor");
   await page.getByRole("button", { name: "Save view" }).click();

@@ -8,10 +8,14 @@ import { Toaster } from "./ui";
 import { Login } from "./pages/Login";
 import { routes } from "./routes";
 import { Tour } from "./pages/Tour";
+import { MigrationDialog, MigrationIndicator } from "./migrations";
 
 function App() {
   const [session, setSession] = useState<Session | null>(loadSession());
   const path = usePath();
+  const [menuOpen, setMenuOpen] = useState(false);
+  // The phone menu closes once a link is followed.
+  useEffect(() => setMenuOpen(false), [path]);
 
   useEffect(() => {
     setUnauthenticatedHandler(() => {
@@ -78,16 +82,21 @@ function App() {
         <a class="brand" href={`${base}/objects`}>
           opencrm <span>studio</span>
         </a>
-        <details class="menu">
-          <summary aria-label="Menu">☰</summary>
-          <nav aria-label="Main">
+        {/* A button, not <details>: a closed <details> hides its content at
+            every width, and the menu must show in full on wide screens. */}
+        <div class={"menu" + (menuOpen ? " open" : "")}>
+          <button type="button" class="menu-toggle" aria-label="Menu" aria-expanded={menuOpen} aria-controls="main-nav" onClick={() => setMenuOpen(!menuOpen)}>
+            ☰
+          </button>
+          <nav id="main-nav" aria-label="Main">
             {nav.map(([href, label]) => (
               <a href={base + href} aria-current={path.startsWith(href) ? "page" : undefined}>
                 {label}
               </a>
             ))}
           </nav>
-        </details>
+        </div>
+        <MigrationIndicator />
         <span class="who">
           {session.user?.name || session.user?.email} · {session.tenant}
         </span>
@@ -104,6 +113,7 @@ function App() {
       <main id="main" tabIndex={-1}>
         {page}
       </main>
+      <MigrationDialog />
       <Tour />
       <Toaster />
     </div>

@@ -94,16 +94,12 @@ export interface Migration extends JobState {
 }
 
 /**
- * MigrationProgress follows a metadata change that the server answered with
- * 202: a bar until the migration ends, then its result.
+ * MigrationView shows a metadata change that the server answered with 202
+ * (src/migrations.tsx follows it): a bar until the migration ends, then
+ * its result; error is a failed poll.
  */
-export function MigrationProgress(props: { first: Migration; onFinished: (m: Migration) => void }) {
-  const { job, error } = usePoll<Migration>(`/migrations/${encodeURIComponent(props.first.id)}`, props.first);
-  const m = job ?? props.first;
-  const finished = m.status !== "running";
-  useEffect(() => {
-    if (finished) props.onFinished(m);
-  }, [finished]);
+export function MigrationView(props: { m: Migration; error?: unknown }) {
+  const { m, error } = props;
   return (
     <div class="card" aria-live="polite" data-migration={m.status}>
       <p>

@@ -1,5 +1,5 @@
 // The list view editor: a saved list of an object's records (columns in
-// order, a filter in the API's filter language, a sort), stored through
+// order, a filter in the API's filter language, sort keys in order), stored through
 // /objects/{object}/listviews/{name}. The filter is checked live against the
 // records API, whose 400 answer names the problem and its position.
 import { useEffect, useState } from "preact/hooks";
@@ -29,6 +29,23 @@ export async function listViews(object: string): Promise<ListViewDef[]> {
 export function sortParam(sort: ListViewDef["sort"]): string {
   return (sort ?? []).map((k) => (k.desc ? `-${k.field}` : k.field)).join(",");
 }
+
+/** maxSortKeys is how many keys the API's sort parameter takes. */
+export const maxSortKeys = 4;
+
+/**
+ * withTiebreak adds id as the last key of a sort parameter when there is
+ * room, so that equal values keep one order from page to page (the store
+ * breaks ties by id anyway; the key only makes the order explicit).
+ */
+export function withTiebreak(sort: string): string {
+  const keys = sort.split(",").filter(Boolean);
+  if (keys.length >= maxSortKeys || keys.some((k) => k.replace(/^[-+]/, "") === "id")) return keys.join(",");
+  return [...keys, "id"].join(",");
+}
+
+/** sortable says whether the API can sort on a field of this type. */
+const sortable = (f: FieldInfo) => !["multipicklist", "geolocation", "richtext", "textarea"].includes(f.type);
 
 /** FilterSyntax is the short help shown under every filter input. */
 export const filterSyntax =
@@ -77,8 +94,7 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
   const [columns, setColumns] = useState<string[]>(props.initial?.columns ?? fields.filter((f) => !f.system).slice(0, 4).map((f) => f.name));
   const [adding, setAdding] = useState("");
   const [filter, setFilter] = useState(props.initial?.filter ?? "");
-  const [sortField, setSortField] = useState(props.initial?.sort?.[0]?.field ?? "");
-  const [sortDesc, setSortDesc] = useState(!!props.initial?.sort?.[0]?.desc);
+  const [sort, setSort] = useState<Array<{ field: string; desc?: boolean }>>(props.initial?.sort ?? []);
   const [check, setCheck] = useState<{ state: "idle" | "checking" | "ok" | "bad"; message?: string; items?: any[] }>({ state: "idle" });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<unknown>(null);
@@ -86,7 +102,7 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
 
   // A save's error for the filter or the sort holds until they change.
   useEffect(() => setErrors(({ filter: _f, ...rest }) => rest), [filter]);
-  useEffect(() => setErrors(({ sort: _s, ...rest }) => rest), [sortField]);
+  useEffect(() => setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !k.startsWith("sort")))), [sort]);
 
   // Live check of the filter: the records API parses it and answers 400
   // naming the position of a mistake. The first rows are a preview.
@@ -94,8 +110,7 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
     setCheck((c) => ({ state: "checking", items: c.items }));
     const t = setTimeout(async () => {
       try {
-        const sort = sortField ? `${sortDesc ? "-" : ""}${sortField},id` : undefined;
-        const page = await api.get<{ items: any[] }>(`/records/${o.apiName}${qs({ filter: filter.trim(), sort, limit: 5 })}`);
+        const page = await api.get<{ items: any[] }>(`/records/${o.apiName}${qs({ filter: filter.trim(), sort: sort.length ? withTiebreak(sortParam(sort)) : undefined, limit: 5 })}`);
         setCheck({ state: "ok", items: page.items });
       } catch (e) {
         const p = filterProblem(e);
@@ -104,7 +119,7 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
       }
     }, 350);
     return () => clearTimeout(t);
-  }, [filter, sortField, sortDesc]);
+  }, [filter, sort]);
 
   const move = (i: number, d: number) => {
     const j = i + d;
@@ -119,7 +134,7 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
     setBusy(true);
     setErrors({});
     setGeneral(null);
-    const def: ListViewDef = { name, label: label.trim() || undefined, object: o.apiName, columns, filter: filter.trim() || undefined, sort: sortField ? [{ field: sortField, desc: sortDesc || undefined }] : undefined };
+    const def: ListViewDef = { name, label: label.trim() || undefined, object: o.apiName, columns, filter: filter.trim() || undefined, sort: sort.length ? sort.map((k) => ({ field: k.field, desc: k.desc || undefined })) : undefined };
     try {
       await api.put(`/objects/${o.apiName}/listviews/${encodeURIComponent(name)}`, def);
       toast(`List view ${label || name} saved`);
@@ -130,7 +145,7 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
         let placed = false;
         for (const x of err.errors) {
           const p = x.field ?? "";
-          const key = p.startsWith("/columns") ? "columns" : p.startsWith("/sort") ? "sort" : p === "/filter" || p === "filter" ? "filter" : p === "/name" || p === "name" ? "name" : "";
+          const key = p.startsWith("/columns") ? "columns" : p.startsWith("/sort") ? sortErrorKey(p) : p === "/filter" || p === "filter" ? "filter" : p === "/name" || p === "name" ? "name" : "";
           if (!key) continue;
           placed = true;
           const msg = key === "filter" ? withPosition(x) : x.message;
@@ -243,31 +258,7 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
                 {filterError ?? (check.state === "checking" ? "Checking the filter…" : check.state === "ok" ? (filter.trim() ? "The filter is valid." : "No filter: every record is listed.") : "")}
               </small>
             </div>
-            <div class="row">
-              <div class={"field grow" + (errors.sort ? " invalid" : "")}>
-                <label for="lv-sort">Sort by</label>
-                <select id="lv-sort" value={sortField} onChange={(e) => setSortField((e.target as HTMLSelectElement).value)} aria-invalid={errors.sort ? "true" : undefined}>
-                  <option value="">Default (last updated first)</option>
-                  {fields
-                    .filter((f) => !["multipicklist", "geolocation", "richtext", "textarea"].includes(f.type))
-                    .map((f) => (
-                      <option value={f.name}>{f.label}</option>
-                    ))}
-                </select>
-                {errors.sort && (
-                  <small class="error" role="alert">
-                    {errors.sort}
-                  </small>
-                )}
-              </div>
-              <div class="field">
-                <label for="lv-dir">Direction</label>
-                <select id="lv-dir" value={sortDesc ? "desc" : "asc"} disabled={!sortField} onChange={(e) => setSortDesc((e.target as HTMLSelectElement).value === "desc")}>
-                  <option value="asc">Ascending (A→Z, 0→9)</option>
-                  <option value="desc">Descending (Z→A, 9→0)</option>
-                </select>
-              </div>
-            </div>
+            <SortKeys fields={fields.filter(sortable)} sort={sort} errors={errors} onChange={setSort} />
           </div>
         </div>
       </form>
@@ -298,5 +289,96 @@ function Editor(props: { o: ObjectDef; initial: ListViewDef | null }) {
         </div>
       )}
     </section>
+  );
+}
+
+/** sortErrorKey files an error pointer /sort/{i}/… under its key, sort/{i}. */
+function sortErrorKey(p: string): string {
+  const m = /^\/sort\/(\d+)/.exec(p);
+  return m ? `sort/${m[1]}` : "sort";
+}
+
+/**
+ * SortKeys edits a view's sort: keys in order (the first decides, the next
+ * ones break its ties), each a field and a direction; keys are added,
+ * removed and moved. A field is offered once.
+ */
+function SortKeys(props: { fields: FieldInfo[]; sort: Array<{ field: string; desc?: boolean }>; errors: Record<string, string>; onChange: (s: Array<{ field: string; desc?: boolean }>) => void }) {
+  const { sort } = props;
+  const used = new Set(sort.map((k) => k.field));
+  const free = props.fields.filter((f) => !used.has(f.name));
+  const set = (i: number, patch: Partial<{ field: string; desc?: boolean }>) => props.onChange(sort.map((k, j) => (j === i ? { ...k, ...patch } : k)));
+  const move = (i: number, d: number) => {
+    const j = i + d;
+    if (j < 0 || j >= sort.length) return;
+    const next = [...sort];
+    [next[i], next[j]] = [next[j], next[i]];
+    props.onChange(next);
+  };
+  return (
+    <fieldset class={"field" + (props.errors.sort ? " invalid" : "")}>
+      <legend>Sort</legend>
+      {sort.length === 0 && <p class="muted">Default order: last updated first. Add a sort key to choose.</p>}
+      <ol class="sort-keys" aria-label="Sort keys in order">
+        {sort.map((k, i) => {
+          const n = i + 1;
+          const err = props.errors[`sort/${i}`];
+          return (
+            <li data-sort-key={k.field} class={err ? "invalid" : undefined}>
+              <div class="row">
+                <div class="field grow">
+                  <label for={`lv-sort-${i}`}>Sort key {n}</label>
+                  <select
+                    id={`lv-sort-${i}`}
+                    value={k.field}
+                    aria-invalid={err ? "true" : undefined}
+                    aria-describedby={err ? `lv-sort-${i}-err` : undefined}
+                    onChange={(e) => set(i, { field: (e.target as HTMLSelectElement).value })}
+                  >
+                    {props.fields
+                      .filter((f) => f.name === k.field || !used.has(f.name))
+                      .map((f) => (
+                        <option value={f.name}>{f.label}</option>
+                      ))}
+                  </select>
+                </div>
+                <div class="field">
+                  <label for={`lv-dir-${i}`}>Direction</label>
+                  <select id={`lv-dir-${i}`} aria-label={`Direction of sort key ${n}`} value={k.desc ? "desc" : "asc"} onChange={(e) => set(i, { desc: (e.target as HTMLSelectElement).value === "desc" })}>
+                    <option value="asc">Ascending (A→Z, 0→9)</option>
+                    <option value="desc">Descending (Z→A, 9→0)</option>
+                  </select>
+                </div>
+                <button type="button" class="link" aria-label={`Move sort key ${n} up`} disabled={i === 0} onClick={() => move(i, -1)}>
+                  ↑
+                </button>
+                <button type="button" class="link" aria-label={`Move sort key ${n} down`} disabled={i === sort.length - 1} onClick={() => move(i, 1)}>
+                  ↓
+                </button>
+                <button type="button" class="link" aria-label={`Remove sort key ${n}`} onClick={() => props.onChange(sort.filter((_, j) => j !== i))}>
+                  ✕
+                </button>
+              </div>
+              {err && (
+                <small class="error" role="alert" id={`lv-sort-${i}-err`}>
+                  {err}
+                </small>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+      <div class="row">
+        <button type="button" disabled={sort.length >= maxSortKeys || free.length === 0} onClick={() => props.onChange([...sort, { field: free[0].name }])}>
+          Add sort key
+        </button>
+        <small class="help">{sort.length >= maxSortKeys ? `At most ${maxSortKeys} keys.` : "Each key after the first orders the records the keys above leave tied."}</small>
+      </div>
+      {props.errors.sort && (
+        <small class="error" role="alert">
+          {props.errors.sort}
+        </small>
+      )}
+    </fieldset>
   );
 }

@@ -3,7 +3,8 @@
 // whole definition; the API's errors are shown next to the input they name.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, request } from "../api";
-import { MigrationProgress, type Migration } from "../progress";
+import { followMigration, onMigrationFinished } from "../migrations";
+import { type Migration } from "../progress";
 import { fieldsOf, fieldTypes, forgetObject, getObject, listObjects, resultTypes, typeLabel, type ObjectDef, type ObjectSummary } from "../meta";
 import { base } from "../router";
 import { ErrorBox, Field, Modal, Spinner, TextInput, toast, useAsync } from "../ui";
@@ -23,7 +24,8 @@ export function ObjectEdit(props: { name: string }) {
   const [tab, setTab] = useState<"fields" | "layout">("fields");
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
-  const [migration, setMigration] = useState<Migration | null>(null);
+  // A migration of this object that ends while the page is open shows here.
+  useEffect(() => onMigrationFinished((m) => m.object === props.name && reload()), [props.name]);
 
   if (loading && !data) return <Spinner label="Loading the object…" />;
   if (error) return <ErrorBox error={error} />;
@@ -37,7 +39,7 @@ export function ObjectEdit(props: { name: string }) {
     setSaveError(null);
     try {
       const r = await request<Migration>("PUT", `/objects/${o.apiName}`, bodyOf(next));
-      if (r.status === 202) setMigration(r.data);
+      if (r.status === 202) followMigration(r.data);
       forgetObject(o.apiName);
       reload();
     } catch (e) {
@@ -102,26 +104,6 @@ export function ObjectEdit(props: { name: string }) {
           <FieldList o={o} onMove={move} onEdit={(name) => setEditing({ name })} />
         </>
       )}
-      {migration && (
-        <Modal title="Converting records" onClose={() => migration.status !== "running" && setMigration(null)}>
-          <MigrationProgress
-            first={migration}
-            onFinished={(m) => {
-              setMigration(m);
-              forgetObject(o.apiName);
-              reload();
-              toast(m.status === "done" ? "The change is applied to every record" : "The change was not applied; the object keeps its old definition");
-            }}
-          />
-          {migration.status !== "running" && (
-            <div class="row end">
-              <button type="button" class="primary" onClick={() => setMigration(null)}>
-                Close
-              </button>
-            </div>
-          )}
-        </Modal>
-      )}
       {editing && (
         <FieldEditor
           o={o}
@@ -130,7 +112,7 @@ export function ObjectEdit(props: { name: string }) {
           onClose={() => setEditing(null)}
           onMigration={(m) => {
             setEditing(null);
-            setMigration(m);
+            followMigration(m);
           }}
           onSaved={() => {
             setEditing(null);

@@ -6,7 +6,7 @@ import { display, fieldsOf, getObject, listObjects, nameField, type FieldInfo, t
 import { base, navigate } from "../router";
 import { Empty, ErrorBox, Spinner, useAsync } from "../ui";
 import { RecordForm } from "./RecordForm";
-import { filterProblem, filterSyntax, listViews, sortParam } from "./ListViews";
+import { filterProblem, filterSyntax, listViews, sortParam, withTiebreak } from "./ListViews";
 
 export function RecordsHome() {
   const { data, error, loading } = useAsync(listObjects, []);
@@ -96,7 +96,7 @@ function ListBody(props: { o: ObjectDef }) {
     if (views.loading) return;
     const full = [view?.filter ? `(${view.filter})` : "", filter.trim() ? `(${filter.trim()})` : "", q.trim() ? quickFilter(fields, q) : ""].filter(Boolean).join(" AND ");
     api
-      .get(`/records/${o.apiName}${qs({ filter: full, sort: `${sort},id`, limit: view?.limit || limit, cursor })}`)
+      .get(`/records/${o.apiName}${qs({ filter: full, sort: withTiebreak(sort), limit: view?.limit || limit, cursor })}`)
       .then(
         (p) => live && (setPage(p), setError(null)),
         (e) => live && setError(e),
