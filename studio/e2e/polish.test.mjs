@@ -286,3 +286,38 @@ test("migration dialog: closed while the job runs, followed from the header, reo
   const one = await env.api("GET", "/records/ticket?" + new URLSearchParams({ filter: "subject = 'Ticket 42'" }));
   assert.equal(one.body.items[0].code, 42);
 });
+
+test("guided tour at phone width: every step fits the screen and visits the new screens", async () => {
+  await page.setViewportSize({ width: 390, height: 800 });
+  try {
+    await page.goto(`${env.origin}/studio/objects`);
+    await page.getByRole("heading", { name: "Objects", level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Tour", exact: true }).click();
+    const tour = page.getByRole("dialog", { name: "Guided tour" });
+    await tour.waitFor();
+    const visited = [];
+    for (;;) {
+      const box = await tour.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 800, `the tour card fits a phone screen: ${JSON.stringify(box)}`);
+      const title = await tour.getByRole("heading").textContent();
+      visited.push([title, new URL(page.url()).pathname]);
+      if (/workflows/i.test(title)) await shot("49-tour-workflows-phone");
+      const next = tour.getByRole("button", { name: "Next" });
+      if (!(await next.count())) break;
+      await next.click();
+      await waitUntil("the next step", async () => (await tour.getByRole("heading").textContent()) !== title);
+    }
+    const paths = Object.fromEntries(visited.map(([t, p]) => [t.replace(/^\d+\. /, ""), p]));
+    assert.equal(paths["Save list views"], "/studio/records");
+    assert.equal(paths["Automate with workflows"], "/studio/automation/workflows");
+    assert.equal(paths["Report on dashboards"], "/studio/reports");
+    assert.equal(paths["Restore from the recycle bin"], "/studio/bin");
+    await page.getByRole("heading", { name: "Recycle bin", level: 1 }).waitFor();
+    await shot("50-tour-last-step-phone");
+    await tour.getByRole("button", { name: "Finish" }).click();
+    await tour.waitFor({ state: "detached" });
+    assert.equal(await page.evaluate(() => localStorage.getItem("crm.tourDone")), "1");
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+});
