@@ -130,7 +130,7 @@ func (s *Service) deleteDetail(ctx context.Context, tenant string, p identity.Pr
 				_ = s.st.Delete(context.WithoutCancel(ctx), tenant, recycleColl, bin["id"].(string), 0)
 				return err
 			}
-			return nil
+			return s.runInTx(ctx, &Event{Op: OpDelete, Tenant: tenant, Object: obj, Principal: p, Record: api, Old: api, Depth: d + 1})
 		})
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // deleted meanwhile by someone else
@@ -235,7 +235,10 @@ func (s *Service) restoreDetail(ctx context.Context, tenant string, p identity.P
 		if saved, err = s.st.Insert(ctx, tenant, obj.APIName, rec); err != nil {
 			return err
 		}
-		return s.st.Delete(ctx, tenant, recycleColl, binID(obj.APIName, id), 0)
+		if err := s.st.Delete(ctx, tenant, recycleColl, binID(obj.APIName, id), 0); err != nil {
+			return err
+		}
+		return s.runInTx(ctx, &Event{Op: OpRestore, Tenant: tenant, Object: obj, Principal: p, Record: obj.Render(saved), Depth: d + 1})
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		return nil

@@ -41,8 +41,8 @@ const fixedNow = "2025-06-01T08:30:00.000Z"
 func newWorld(t testing.TB) *world { return newWorldAt(t, "") }
 
 // newWorldAt makes a world whose clock stands still at now (RFC 3339), or
-// runs when now is empty.
-func newWorldAt(t testing.TB, now string) *world {
+// runs when now is empty; opts configure its record service.
+func newWorldAt(t testing.TB, now string, opts ...records.Option) *world {
 	t.Helper()
 	cfg := records.Config{CursorKey: []byte(strings.Repeat("k", 32))}
 	if now != "" {
@@ -61,7 +61,7 @@ func newWorldAt(t testing.TB, now string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := records.New(st, meta, users{}, cfg)
+	svc, err := records.New(st, meta, users{}, cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,17 @@ type Hook interface {
 	After(ctx context.Context, ev *Event) error
 }
 
+// TxHook is implemented by a hook that must record a write in the same
+// store transaction as the write itself — a transactional outbox, such as
+// the workflow events: the write and what the hook records are stored
+// together or not at all, even if the process dies between them. InTx sees
+// the After event (the stored record) before the transaction commits; its
+// error undoes the write. It must be quick and write only through ctx. On a
+// store without transactions it runs right after the write.
+type TxHook interface {
+	InTx(ctx context.Context, ev *Event) error
+}
+
 type depthKey struct{}
 
 // depth returns the nesting depth of writes in ctx (0 outside any write).

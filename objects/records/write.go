@@ -78,6 +78,18 @@ func (s *Service) runBefore(ctx context.Context, ev *Event) error {
 	return nil
 }
 
+// runInTx runs the TxHooks, inside the write's transaction.
+func (s *Service) runInTx(ctx context.Context, ev *Event) error {
+	for _, h := range s.hooks {
+		if th, ok := h.(TxHook); ok {
+			if err := th.InTx(ctx, ev); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Service) runAfter(ctx context.Context, ev *Event) error {
 	for _, h := range s.hooks {
 		if err := h.After(ctx, ev); err != nil {
@@ -148,15 +160,23 @@ func (s *Service) create(ctx context.Context, c *call, input map[string]any) (*R
 	if err := s.autonumbers(ctx, c, stored); err != nil {
 		return nil, err
 	}
-	saved, err := s.st.Insert(ctx, c.tenant, c.obj.APIName, dropNils(stored))
+	var saved store.Doc
+	var out *Record
+	var after *Event
+	err = s.atomically(ctx, c.tenant, func(ctx context.Context) error {
+		if saved, err = s.st.Insert(ctx, c.tenant, c.obj.APIName, dropNils(stored)); err != nil {
+			return s.writeErr(c, err)
+		}
+		out = s.render(c, saved)
+		after = &Event{Op: OpCreate, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: out.Data, Depth: d}
+		return s.runInTx(ctx, after)
+	})
 	if err != nil {
-		return nil, s.writeErr(c, err)
+		return nil, err
 	}
 	if err := s.afterStore(ctx, c, nil, saved); err != nil { // masters' roll-ups: rollup.go
 		return nil, err
 	}
-	out := s.render(c, saved)
-	after := &Event{Op: OpCreate, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: out.Data, Depth: d}
 	return out, s.runAfter(ctx, after)
 }
 
@@ -280,21 +300,30 @@ func (s *Service) update(ctx context.Context, c *call, recID string, patch map[s
 		if err := s.beforeStore(c, stored, false); err != nil { // validation rules: computed.go
 			return nil, err
 		}
-		saved, err := s.st.Update(ctx, c.tenant, c.obj.APIName, dropNils(stored), oldVersion)
+		var saved store.Doc
+		var out *Record
+		var after *Event
+		err = s.atomically(ctx, c.tenant, func(ctx context.Context) error {
+			var err error
+			if saved, err = s.st.Update(ctx, c.tenant, c.obj.APIName, dropNils(stored), oldVersion); err != nil {
+				return err
+			}
+			if err := s.recordHistory(ctx, c, old, saved); err != nil {
+				return err
+			}
+			out = s.render(c, saved)
+			after = &Event{Op: OpUpdate, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: out.Data, Old: oldAPI, Depth: d}
+			return s.runInTx(ctx, after)
+		})
 		if errors.Is(err, store.ErrVersionConflict) && ifMatch == 0 && attempt < 3 {
 			continue
 		}
 		if err != nil {
 			return nil, s.writeErr(c, err)
 		}
-		if err := s.recordHistory(ctx, c, old, saved); err != nil {
-			return nil, err
-		}
 		if err := s.afterStore(ctx, c, old, saved); err != nil { // masters' roll-ups: rollup.go
 			return nil, err
 		}
-		out := s.render(c, saved)
-		after := &Event{Op: OpUpdate, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: out.Data, Old: oldAPI, Depth: d}
 		return out, s.runAfter(ctx, after)
 	}
 }
@@ -361,7 +390,7 @@ func (s *Service) delete(ctx context.Context, c *call, recID string, ifMatch int
 			_ = s.st.Delete(context.WithoutCancel(ctx), c.tenant, recycleColl, bin["id"].(string), 0)
 			return err
 		}
-		return nil
+		return s.runInTx(ctx, &Event{Op: OpDelete, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: oldAPI, Old: oldAPI, Depth: d})
 	})
 	if err != nil {
 		return s.writeErr(c, err)
@@ -408,7 +437,10 @@ func (s *Service) Restore(ctx context.Context, object, recID string) (*Record, e
 		if saved, err = s.st.Insert(ctx, c.tenant, c.obj.APIName, rec); err != nil {
 			return err
 		}
-		return s.st.Delete(ctx, c.tenant, recycleColl, binID(c.obj.APIName, recID), 0)
+		if err := s.st.Delete(ctx, c.tenant, recycleColl, binID(c.obj.APIName, recID), 0); err != nil {
+			return err
+		}
+		return s.runInTx(ctx, &Event{Op: OpRestore, Tenant: c.tenant, Object: c.obj, Principal: c.p, Record: s.render(c, saved).Data, Depth: d})
 	})
 	if err != nil {
 		return nil, s.writeErr(c, err)

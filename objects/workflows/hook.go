@@ -24,15 +24,15 @@ type hook struct{ s *Service }
 // Before implements records.Hook; workflows act after the write.
 func (hook) Before(context.Context, *records.Event) error { return nil }
 
-// After enqueues the event with the caller's context: inside a store
-// transaction (records.Service.Atomically) it commits with the record. Its
-// key (object, record id, version, operation) makes a repeated After a
-// no-op. Tenants without a workflow on the object get no event.
-//
-// NB: outside a transaction, a crash between the record write and this
-// call loses the event; the record service writes single records without a
-// transaction today.
-func (h hook) After(ctx context.Context, ev *records.Event) error {
+// After implements records.Hook; the event is recorded by InTx.
+func (hook) After(context.Context, *records.Event) error { return nil }
+
+// InTx implements records.TxHook: it enqueues the event in the write's own
+// transaction, so the record and its event commit together (a crash cannot
+// keep one without the other on a store with transactions). Its key
+// (object, record id, version, operation) makes a repeated call a no-op.
+// Tenants without a workflow on the object get no event.
+func (h hook) InTx(ctx context.Context, ev *records.Event) error {
 	s := h.s
 	defs, err := s.active(ctx, ev.Tenant)
 	if err != nil {
