@@ -17,7 +17,6 @@ package records
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -173,7 +172,7 @@ type Record struct {
 func (r *Record) ETag() string { return fmt.Sprintf(`"%d"`, r.Version) }
 
 // MarshalJSON writes the record's data.
-func (r *Record) MarshalJSON() ([]byte, error) { return json.Marshal(r.Data) }
+func (r *Record) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
 
 // principal returns the caller, or a 401 when the context has none.
 func principal(ctx context.Context) (identity.Principal, error) {

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,7 +26,7 @@ func (h *handlers) create(c *fiber.Ctx) error {
 		if err != nil {
 			return idempotency.Answer{}, err
 		}
-		b, err := json.Marshal(rec)
+		b, err := rec.AppendJSON(nil)
 		if err != nil {
 			return idempotency.Answer{}, err
 		}
@@ -63,7 +62,7 @@ func (h *handlers) get(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, rec.ETag())
-	return c.JSON(rec)
+	return sendJSON(c, rec)
 }
 
 func ifMatch(c *fiber.Ctx) (int64, error) {
@@ -88,7 +87,7 @@ func (h *handlers) patch(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, rec.ETag())
-	return c.JSON(rec)
+	return sendJSON(c, rec)
 }
 
 func (h *handlers) remove(c *fiber.Ctx) error {
@@ -108,7 +107,7 @@ func (h *handlers) restore(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, rec.ETag())
-	return c.JSON(rec)
+	return sendJSON(c, rec)
 }
 
 func (h *handlers) recycleBin(c *fiber.Ctx) error {
@@ -159,7 +158,7 @@ func (h *handlers) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(page)
+	return sendJSON(c, page)
 }
 
 func (h *handlers) aggregate(c *fiber.Ctx) error {
@@ -219,4 +218,15 @@ func (h *handlers) bulk(c *fiber.Ctx) error {
 		out[i] = br
 	}
 	return c.JSON(fiber.Map{"results": out})
+}
+
+// sendJSON writes a record or a page with the record service's encoder,
+// which writes what encoding/json would, faster (records/json.go).
+func sendJSON(c *fiber.Ctx, v interface{ AppendJSON([]byte) ([]byte, error) }) error {
+	b, err := v.AppendJSON(make([]byte, 0, 2048))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(b)
 }

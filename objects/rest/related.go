@@ -30,5 +30,5 @@ func (h *handlers) related(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(page)
+	return sendJSON(c, page)
 }

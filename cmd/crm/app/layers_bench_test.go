@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/opencrm/crm/cmd/crm/app/testenv"
 	"github.com/opencrm/crm/objects/records"
 	"github.com/opencrm/crm/platform/identity"
+	"github.com/opencrm/crm/platform/store"
 )
 
 // BenchmarkGet splits a record read into its layers: the store alone, the
@@ -108,4 +110,58 @@ func BenchmarkCreateWithHook(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 		})
 	}
+}
+
+// BenchmarkList50 splits a page of 50 records into the store, the record
+// service and the API over HTTP.
+func BenchmarkList50(b *testing.B) {
+	env := testenv.New(b, func(c *app.Config) { c.RateLimit, c.RateBurst = 1e9, 1e9 })
+	env.MustDo(b, "PUT", "/api/v1/objects/lead", env.Tokens["admin"], `{"title":"Lead","type":"object","properties":{
+		"name":{"type":"string","x-crm-type":"text"},"email":{"type":"string","x-crm-type":"email","x-crm-indexed":true},
+		"company":{"type":"string","x-crm-type":"text"},"phone":{"type":"string","x-crm-type":"phone"},
+		"score":{"type":"number","x-crm-type":"number"},"stage":{"type":"string","x-crm-type":"picklist","enum":["new","won"],"x-crm-indexed":true},
+		"amount":{"type":"number","x-crm-type":"currency"},"city":{"type":"string","x-crm-type":"text"},
+		"active":{"type":"boolean","x-crm-type":"boolean"},"notes":{"type":"string","x-crm-type":"textarea"}},
+		"required":["name"]}`, 201, nil)
+	var recs []string
+	for i := range 60 {
+		recs = append(recs, `{"name":"Ada `+string(rune('a'+i%26))+`","email":"a`+time.Duration(i).String()+`@x.test","company":"Acme","phone":"+1 555 0100",
+			"score":7,"stage":"new","amount":12.5,"city":"Berlin","active":true,"notes":"Met at the fair"}`)
+	}
+	env.MustDo(b, "POST", "/api/v1/records/lead/bulk", env.Tokens["admin"], `{"operation":"create","records":[`+strings.Join(recs, ",")+`]}`, 200, nil)
+	p, err := env.App.Identity.Authenticate(context.Background(), env.Tokens["admin"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := identity.WithPrincipal(context.Background(), p)
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := env.App.Store.Find(ctx, env.Tenant.ID, "lead", store.Query{Limit: 50}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("service", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := env.App.Records.List(ctx, "lead", records.ListOptions{Limit: 50}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("http", func(b *testing.B) {
+		client := &http.Client{}
+		req, _ := http.NewRequest("GET", env.URL+"/api/v1/records/lead?limit=50", nil)
+		req.Header.Set("Authorization", "Bearer "+env.Tokens["admin"])
+		for b.Loop() {
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Fatal(res.Status)
+			}
+		}
+	})
 }
