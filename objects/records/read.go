@@ -110,13 +110,9 @@ func (s *Service) list(ctx context.Context, c *call, opt ListOptions, extra stor
 	if err != nil {
 		return nil, err
 	}
-	limit := opt.Limit
-	switch {
-	case limit == 0:
-		limit = s.cfg.DefaultPageSize
-	case limit < 0 || limit > s.cfg.MaxPageSize:
-		return nil, errs.New(errs.Malformed, "query.bad_limit", "limit must be between 1 and %d", s.cfg.MaxPageSize).
-			WithField("limit", "range", fmt.Sprintf("must be between 1 and %d", s.cfg.MaxPageSize))
+	limit, err := s.pageSize(opt.Limit)
+	if err != nil {
+		return nil, err
 	}
 	binding := query.Binding{Tenant: c.tenant, Object: c.obj.APIName, Filter: filter, Sort: sort, Extra: c.p.UserID}
 	var after []any
@@ -156,6 +152,19 @@ func (s *Service) list(ctx context.Context, c *call, opt ListOptions, extra stor
 		return nil, err
 	}
 	return out, nil
+}
+
+// pageSize is the page size of a requested limit: the default for 0, an
+// error outside 1..MaxPageSize.
+func (s *Service) pageSize(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return s.cfg.DefaultPageSize, nil
+	case limit < 0 || limit > s.cfg.MaxPageSize:
+		return 0, errs.New(errs.Malformed, "query.bad_limit", "limit must be between 1 and %d", s.cfg.MaxPageSize).
+			WithField("limit", "range", fmt.Sprintf("must be between 1 and %d", s.cfg.MaxPageSize))
+	}
+	return limit, nil
 }
 
 // checkServed refuses, on objects too large to scan, a filter or sort that

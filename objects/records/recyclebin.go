@@ -35,12 +35,8 @@ func (s *Service) RecycleBin(ctx context.Context, object string, limit int, curs
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case limit == 0:
-		limit = s.cfg.DefaultPageSize
-	case limit < 0 || limit > s.cfg.MaxPageSize:
-		return nil, errs.New(errs.Malformed, "query.bad_limit", "limit must be between 1 and %d", s.cfg.MaxPageSize).
-			WithField("limit", "range", fmt.Sprintf("must be between 1 and %d", s.cfg.MaxPageSize))
+	if limit, err = s.pageSize(limit); err != nil {
+		return nil, err
 	}
 	sort := []store.SortKey{{Field: "deletedAt", Desc: true}}
 	binding := query.Binding{Tenant: c.tenant, Object: recycleColl + "/" + c.obj.APIName, Sort: sort, Extra: c.p.UserID}
