@@ -54,6 +54,20 @@ func TestDuplicates_similarCompanyAndName(t *testing.T) {
 			t.Errorf("lead %v", out)
 		}
 	})
+	t.Run("the same phone is named as the phone", func(t *testing.T) {
+		first := e.newLead(t, "admin", map[string]any{"name": "Wu Fang", "phone": "+49 30 1234567", "source": "app"})
+		out := e.call(t, "admin", "POST", "/api/v1/records/lead", `{"name":"Fang Wu","email":"fang@wu.example","phone":"+49 30 1234567","source":"app"}`, 201)
+		if out["duplicateReason"] != "another lead has this phone" || out["duplicateOf"] != first {
+			t.Errorf("lead %v", out)
+		}
+	})
+	t.Run("in block mode the same email is refused naming the field", func(t *testing.T) {
+		e.call(t, "admin", "PUT", "/api/v1/sales/settings", `{"duplicates":{"emailPhone":"block","similar":"off"}}`, 200)
+		res := e.Do(t, "POST", "/api/v1/records/lead", e.Tokens["admin"], `{"name":"Li L","email":"li@lei.example","phone":"+1 555 0000","source":"app"}`)
+		if res.Status != 422 || !strings.Contains(string(res.Body), `"field":"email"`) {
+			t.Fatalf("%d %s", res.Status, res.Body)
+		}
+	})
 }
 
 var errMergeCrash = errors.New("simulated crash")

@@ -111,12 +111,15 @@ function check(ctx) {
   var set = settings(ctx);
   var self = r.id ? " AND id != " + quote(r.id) : "";
   if (set.emailPhone !== "off") {
-    var fields = ["email", "phone"];
-    for (var i = 0; i < fields.length; i++) {
-      var f = fields[i];
-      if (!changed(f)) continue;
-      var found = ctx.records.query("lead", { filter: f + " = " + quote(r[f]) + self, limit: 1, fields: ["id", "name"] });
-      if (found.items.length > 0) report(ctx, set.emailPhone, f, found.items[0], "another lead has this " + f);
+    // One query for both fields; the first match decides which it was.
+    var terms = ["email", "phone"].filter(changed).map(function (f) { return f + " = " + quote(r[f]); });
+    if (terms.length > 0) {
+      var found = ctx.records.query("lead", { filter: "(" + terms.join(" OR ") + ")" + self, limit: 1,
+        fields: ["id", "name", "email", "phone"] });
+      if (found.items.length > 0) {
+        var o = found.items[0], f = changed("email") && o.email === r.email ? "email" : "phone";
+        report(ctx, set.emailPhone, f, o, "another lead has this " + f);
+      }
     }
   }
   if (set.similar === "off" || !renamed || r.duplicateKey === null) return;
