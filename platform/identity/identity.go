@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencrm/crm/platform/audit"
@@ -88,6 +89,9 @@ type Service struct {
 	failures  *failures
 	auth      *authCache
 	audit     *audit.Log
+
+	usersMu sync.Mutex
+	users   map[string]cachedUser // GetUser answers: users.go
 }
 
 // SetAudit makes the service record sign-ins, key and user changes in the
@@ -120,7 +124,7 @@ func New(st store.Store, tenants *tenant.Registry, cfg Config) (*Service, error)
 	return &Service{st: st, tenants: tenants, cfg: cfg,
 		dummyHash: cfg.Argon2.hashPassword(id.Secret(16)),
 		failures:  newFailures(cfg.Lockout, cfg.Now),
-		auth:      newAuthCache(cfg.AuthCacheTTL, 100_000)}, nil
+		auth:      newAuthCache(cfg.AuthCacheTTL, 100_000), users: map[string]cachedUser{}}, nil
 }
 
 // Principal is an authenticated caller.

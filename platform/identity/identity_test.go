@@ -31,6 +31,7 @@ type env struct {
 	svc     *identity.Service
 	tenants *tenant.Registry
 	clock   *clock
+	st      *sqlite.Store
 }
 
 func newEnv(t *testing.T) *env {
@@ -51,7 +52,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, tenants: reg, clock: c}
+	return &env{svc: svc, tenants: reg, clock: c, st: st}
 }
 
 func (e *env) onboard(t *testing.T, name string) identity.Onboarded {
@@ -267,5 +268,35 @@ func TestAPIKeys_areShownOnceAndListedWithoutSecrets(t *testing.T) {
 	}
 	if _, _, err := e.svc.CreateAPIKey(ctx, a.Tenant.ID, "x", "nobody"); errs.KindOf(err) != errs.Invalid {
 		t.Fatalf("key for unknown user: %v", err)
+	}
+}
+
+func TestGetUser_seesThisNodesChangesAtOnceAndAnotherNodesWithinTheTTL(t *testing.T) {
+	e := newEnv(t)
+	out := e.onboard(t, "acme")
+	ctx := context.Background()
+	tid := out.Tenant.ID
+	if u, err := e.svc.GetUser(ctx, tid, out.Admin.ID); err != nil || !u.Active {
+		t.Fatalf("user %+v, %v", u, err)
+	}
+	name := "Renamed Admin"
+	if _, err := e.svc.UpdateUser(ctx, tid, out.Admin.ID, identity.UserPatch{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := e.svc.GetUser(ctx, tid, out.Admin.ID); u.Name != name {
+		t.Fatalf("a change made here is not seen at once: %q", u.Name)
+	}
+	// Another node (a second service over the same store) changes the user:
+	// this node sees it once its answer is older than the TTL.
+	other, err := identity.New(e.st, e.tenants, identity.Config{Now: e.clock.Now, Argon2: identity.Argon2{MemoryKiB: 64, Time: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.DeactivateUser(ctx, tid, out.Admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(2 * time.Second)
+	if u, _ := e.svc.GetUser(ctx, tid, out.Admin.ID); u.Active {
+		t.Fatal("another node's deactivation is not seen after the TTL")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/id"
 	"github.com/opencrm/crm/platform/store"
+	"time"
 )
 
 // User is a person who signs in to a tenant. The password hash never leaves
@@ -94,8 +95,44 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, in NewUser) (
 }
 
 // GetUser returns a user of the tenant.
+//
+// Answers are kept for Config.AuthCacheTTL (a second by default), like
+// authenticated credentials: the record service asks for the owner of
+// every write that names one. A change made on this node is seen at once;
+// one made on another node within the TTL.
 func (s *Service) GetUser(ctx context.Context, tenantID, userID string) (User, error) {
-	return s.getUser(ctx, tenantID, userID)
+	key := tenantID + "/" + userID
+	now := s.cfg.Now()
+	s.usersMu.Lock()
+	e, ok := s.users[key]
+	s.usersMu.Unlock()
+	if ok && now.Sub(e.at) < s.cfg.AuthCacheTTL {
+		return e.user, nil
+	}
+	u, err := s.getUser(ctx, tenantID, userID)
+	if err != nil {
+		return u, err
+	}
+	s.usersMu.Lock()
+	if len(s.users) >= 100_000 {
+		clear(s.users)
+	}
+	s.users[key] = cachedUser{user: u, at: now}
+	s.usersMu.Unlock()
+	return u, nil
+}
+
+// cachedUser is a GetUser answer and when it was read.
+type cachedUser struct {
+	user User
+	at   time.Time
+}
+
+// forgetUser drops a changed user's cached answer.
+func (s *Service) forgetUser(tenantID, userID string) {
+	s.usersMu.Lock()
+	delete(s.users, tenantID+"/"+userID)
+	s.usersMu.Unlock()
 }
 
 func (s *Service) getUser(ctx context.Context, tenantID, userID string) (User, error) {
@@ -247,6 +284,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, userID string, in Us
 		return User{}, fmt.Errorf("identity: update user: %w", err)
 	}
 	s.auth.dropUser(tenantID, userID)
+	s.forgetUser(tenantID, userID)
 	changed := map[string]any{}
 	if in.Name != nil {
 		changed["name"] = *in.Name
