@@ -57,7 +57,7 @@ type Engine struct {
 // most maxIdle in all.
 const (
 	maxUses       = 1000
-	idlePerTenant = 2
+	idlePerTenant = 4 // hooks nest: each level holds a runtime
 	maxIdle       = 64
 )
 
@@ -246,10 +246,12 @@ func (e *Engine) Run(ctx context.Context, prog *Program, event string, in Input,
 	if !prog.Has(event) {
 		return res, errs.New(errs.Invalid, "script.no_event", "script %q has no function %s", prog.name, event)
 	}
+	// The wall time counts from here: building a runtime (a tenant's first
+	// run, a nested hook) is the engine's time, not the script's.
 	sb := e.sandbox(in.Tenant)
 	st := &run{
 		prog: prog, event: event, limits: limits, vm: sb.vm, sb: sb, hosts: host,
-		ctx: WithDepth(ctx, depth), deadline: start.Add(limits.WallTime), usage: &res.Usage,
+		ctx: WithDepth(ctx, depth), deadline: time.Now().Add(limits.WallTime), usage: &res.Usage,
 	}
 	sb.st = st
 	sb.vm.SetMaxCallStackSize(limits.CallStack)

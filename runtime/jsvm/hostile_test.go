@@ -365,7 +365,10 @@ func TestIsolation_crossTenantSnooping(t *testing.T) {
 }
 
 func TestLimits_depthStopsSelfUpdatingHook(t *testing.T) {
-	e := newEngine(t, Config{})
+	// Each nesting level holds a runtime, so the deepest levels may build
+	// theirs (milliseconds, far more under the race detector): the wall
+	// time is generous, as only the depth limit is under test.
+	e := newEngine(t, Config{Limits: Limits{WallTime: 10 * time.Second}})
 	p := mustCompile(t, `function afterUpdate(ctx) { ctx.records.update('account', ctx.record.id, {touched: (ctx.record.touched || 0) + 1}) }`)
 	h := newMapHost()
 	h.put("account", map[string]any{"id": "a1"})
