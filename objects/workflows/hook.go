@@ -68,13 +68,54 @@ func (h hook) InTx(ctx context.Context, ev *records.Event) error {
 	return nil
 }
 
-// plain turns an API-form record into store document values.
+// plain turns an API-form record into store document values: a deep copy
+// of its maps and lists (the payload must not share them with the caller),
+// with any value of another Go type turned into its JSON form.
 func plain(m map[string]any) (map[string]any, error) {
-	raw, err := json.Marshal(m)
+	v, err := plainValue(m)
 	if err != nil {
 		return nil, fmt.Errorf("workflows: encode record: %w", err)
 	}
-	var out map[string]any
+	out, _ := v.(map[string]any)
+	return out, nil
+}
+
+func plainValue(v any) (any, error) {
+	switch v := v.(type) {
+	case nil, string, bool, float64, int64, int:
+		return v, nil
+	case map[string]any:
+		if v == nil {
+			return nil, nil
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			c, err := plainValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = c
+		}
+		return out, nil
+	case []any:
+		if v == nil {
+			return nil, nil
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			c, err := plainValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
 	err = json.Unmarshal(raw, &out)
 	return out, err
 }
