@@ -13,7 +13,8 @@ import (
 // database keeps its prepared statements by text. database/sql prepares a
 // statement on each connection at its first use there, and a transaction
 // on the write connection reuses the one prepared on it. The cache holds at
-// most maxStmts texts; when it is full it starts again, and the old
+// most maxStmts texts (bounding the prepared statements each connection
+// keeps, a few KiB each); when it is full it starts again, and the old
 // statements are closed once the queries running on them are done.
 //
 // A transaction holds the write database's only connection, so a statement
@@ -21,7 +22,7 @@ import (
 // wait for the connection the transaction holds): it runs unprepared, and
 // is prepared in the background once the connection is free.
 
-const maxStmts = 512
+const maxStmts = 256
 
 // stmtCache is one database's prepared statements.
 type stmtCache struct {
