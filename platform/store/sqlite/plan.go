@@ -116,7 +116,7 @@ func (p *planner) walkSort(ctx context.Context, t *tenantDB, coll string, filter
 		return false
 	}
 	shape := coll + "\x00" + where
-	key := shape + "\x00" + fmt.Sprint(args...)
+	key := shape + "\x00" + fmt.Sprintf("%#v", args) // unambiguous: ("ab","c") is not ("a","bc")
 	now := time.Now()
 	p.mu.Lock()
 	sh, shaped := p.shapes[shape]
