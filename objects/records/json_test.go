@@ -79,14 +79,3 @@ func TestAppendJSON_matchesEncodingJSON(t *testing.T) {
 		}
 	})
 }
-
-func FuzzAppendString(f *testing.F) {
-	f.Add("plain")
-	f.Add("<&>\u2028\xff")
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Fatalf("got %s, want %s", got, want)
-		}
-	})
-}
