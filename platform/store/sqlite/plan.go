@@ -102,17 +102,14 @@ func (p *planner) forget(coll string) {
 // walkSort tells whether the query should walk its sort's index rather
 // than let SQLite select by an index of the filter (see above). filter is
 // the normalised client filter, without the keyset condition, so that all
-// pages of a list share one decision.
-func (p *planner) walkSort(ctx context.Context, t *tenantDB, coll string, filter store.Filter, sort []store.SortKey, limit int) bool {
+// pages of a list share one decision; where and args are its compiled form.
+func (p *planner) walkSort(ctx context.Context, t *tenantDB, coll string, filter store.Filter, where string, args []any,
+	sort []store.SortKey, limit int) bool {
 	if filter == nil || len(sort) == 0 {
 		return false
 	}
 	indexed, ok := p.indexedFields(ctx, t, coll)
 	if !ok || (sort[0].Field != "id" && !indexed[sort[0].Field]) || !usesIndex(filter, indexed, sort[0].Field) {
-		return false
-	}
-	where, args, err := whereOf(filter)
-	if err != nil {
 		return false
 	}
 	shape := coll + "\x00" + where

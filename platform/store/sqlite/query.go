@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -295,32 +296,36 @@ func (s *Store) statements(ctx context.Context, tenant, coll string, q store.Que
 	if err != nil {
 		return fq, nil, err
 	}
-	walk := t.plans.walkSort(ctx, t, coll, fq.filter, fq.sort, fq.limit)
 	first := fq.sort[0].Field
+	where, args, err := whereOf(fq.filter)
+	if err != nil {
+		return fq, nil, err
+	}
+	if t.plans.walkSort(ctx, t, coll, fq.filter, where, args, fq.sort, fq.limit) {
+		// Plain: the filter selects the same rows, the sort's index is walked.
+		if where, args, err = compileNormal(fq.filter, true, first); err != nil {
+			return fq, nil, err
+		}
+	}
 	if fq.below == nil {
-		st, err := fq.sql(coll, walk, fq.after)
+		st, err := fq.sql(coll, where, args, fq.after)
 		return fq, []statement{st}, err
 	}
 	upper, err := store.Normalize(store.And{store.Cmp{Field: first, Op: store.OpLte, Value: fq.below}, fq.after})
 	if err != nil {
 		return fq, nil, err
 	}
-	head, err := fq.sql(coll, walk, upper)
+	head, err := fq.sql(coll, where, args, upper)
 	if err != nil {
 		return fq, nil, err
 	}
-	tail, err := fq.sql(coll, walk, store.Null{Field: first})
+	tail, err := fq.sql(coll, where, args, store.Null{Field: first})
 	return fq, []statement{head, tail}, err
 }
 
-// sql builds a statement of the query with the keyset condition after; walk
-// compiles the filter plain, so that the sort's index (and the keyset
-// condition on it) is the one SQLite uses.
-func (fq findQuery) sql(coll string, walk bool, after store.Filter) (statement, error) {
-	where, args, err := compileNormal(fq.filter, walk, fq.sort[0].Field)
-	if err != nil {
-		return statement{}, err
-	}
+// sql builds a statement of the query from its compiled filter (where,
+// args) and the keyset condition after.
+func (fq findQuery) sql(coll, where string, args []any, after store.Filter) (statement, error) {
 	if after != nil {
 		w, a, err := whereOf(after)
 		if err != nil {
@@ -331,7 +336,7 @@ func (fq findQuery) sql(coll string, walk bool, after store.Filter) (statement, 
 		} else {
 			where = " WHERE (" + strings.TrimPrefix(where, " WHERE ") + ") AND (" + strings.TrimPrefix(w, " WHERE ") + ")"
 		}
-		args = append(args, a...)
+		args = append(slices.Clip(args), a...) // head and tail share the filter's args
 	}
 	return statement{sql: `SELECT id,version,doc FROM ` + tableName(coll) + where + orderBy(fq.sort) +
 		` LIMIT ` + strconv.Itoa(fq.limit+1), args: args}, nil
