@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +15,7 @@ import (
 	"github.com/opencrm/crm/objects/records"
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
-	"github.com/opencrm/crm/platform/store"
+	"github.com/opencrm/crm/platform/idempotency"
 )
 
 // MaxComposite is the most sub-requests one composite request may carry.
@@ -35,7 +36,9 @@ type subRequest struct {
 type subResult struct {
 	Ref    string `json:"ref"`
 	Status int    `json:"status"`
-	Body   any    `json:"body,omitempty"`
+	// Body is the answer the request would have had on its own: a record,
+	// a page, or a problem document.
+	Body any `json:"body,omitempty"`
 }
 
 var refRe = regexp.MustCompile(`@\{([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_.]*)\}`)
@@ -47,7 +50,7 @@ var refRe = regexp.MustCompile(`@\{([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-
 // A store without transactions answers allOrNone with 409.
 func (h *handlers) composite(c *fiber.Ctx) error {
 	var in compositeBody
-	if err := httpx.DecodeJSON(c, &in); err != nil {
+	if err := httpx.DecodeStrictJSON(c, &in); err != nil {
 		return err
 	}
 	if len(in.Requests) == 0 || len(in.Requests) > MaxComposite {
@@ -62,7 +65,13 @@ func (h *handlers) composite(c *fiber.Ctx) error {
 		}
 		seen[r.Ref] = true
 	}
-	ctx := c.UserContext()
+	return h.idempotent(c, "POST /composite", in, func() (idempotency.Answer, error) {
+		return h.runComposite(c.UserContext(), in)
+	})
+}
+
+// runComposite runs the sub-requests of a checked composite request.
+func (h *handlers) runComposite(ctx context.Context, in compositeBody) (idempotency.Answer, error) {
 	results := make([]subResult, 0, len(in.Requests))
 	run := func(ctx context.Context) error {
 		answers := map[string]any{}
@@ -71,8 +80,7 @@ func (h *handlers) composite(c *fiber.Ctx) error {
 			results = append(results, res)
 			if res.Status >= 400 && in.AllOrNone {
 				for _, rest := range in.Requests[i+1:] {
-					results = append(results, subResult{Ref: rest.Ref, Status: fiber.StatusFailedDependency,
-						Body: problemBody("composite.not_run", "not run: an earlier request of this allOrNone batch failed", nil)})
+					results = append(results, subResult{Ref: rest.Ref, Status: fiber.StatusFailedDependency, Body: notRun})
 				}
 				return errCompositeFailed
 			}
@@ -83,51 +91,50 @@ func (h *handlers) composite(c *fiber.Ctx) error {
 	rolledBack := false
 	if in.AllOrNone {
 		if !h.Records.Transactional() {
-			return errs.New(errs.Conflict, "composite.no_transactions", "this deployment's store cannot run allOrNone batches; send allOrNone=false")
+			return idempotency.Answer{}, errs.New(errs.Conflict, "composite.no_transactions", "this deployment's store cannot run allOrNone batches; send allOrNone=false")
 		}
 		err := h.Records.Atomically(ctx, func(ctx context.Context) error { return run(ctx) })
 		switch {
 		case err == errCompositeFailed:
 			rolledBack = true
 		case err != nil:
-			return err
+			return idempotency.Answer{}, err
 		}
 	} else if err := run(ctx); err != nil {
-		return err
+		return idempotency.Answer{}, err
 	}
-	return c.JSON(fiber.Map{"results": results, "rolledBack": rolledBack})
+	b, err := json.Marshal(fiber.Map{"results": results, "rolledBack": rolledBack})
+	if err != nil {
+		return idempotency.Answer{}, err
+	}
+	return idempotency.Answer{Status: fiber.StatusOK, Body: b}, nil
 }
 
 var errCompositeFailed = errs.New(errs.Conflict, "composite.failed", "a request of the batch failed")
 
-func problemBody(code, message string, fields []errs.FieldError) map[string]any {
-	b := map[string]any{"code": code, "message": message}
-	if len(fields) > 0 {
-		b["errors"] = fields
-	}
-	return b
-}
+// notRun is the answer of a request after the failed one of an allOrNone
+// batch.
+var notRun = httpx.Problem{Type: httpx.ProblemBase + "failed_dependency", Title: "Failed dependency",
+	Status: fiber.StatusFailedDependency, Code: "composite.not_run",
+	Detail: "not run: an earlier request of this allOrNone batch failed"}
 
 // runSub performs one sub-request through the record service.
 func (h *handlers) runSub(ctx context.Context, r subRequest, answers map[string]any) subResult {
 	fail := func(err error) subResult {
-		e := errs.As(err)
-		if e == nil {
-			e = errs.Wrap(err, errs.Internal, "internal", "internal error")
-		}
-		return subResult{Ref: r.Ref, Status: httpx.StatusOf(e.Kind), Body: problemBody(e.Code, e.Message, e.Fields)}
+		p := partProblem(ctx, err)
+		return subResult{Ref: r.Ref, Status: p.Status, Body: p}
 	}
 	rawURL, err := substitute(r.URL, answers)
 	if err != nil {
 		return fail(err)
 	}
-	var body map[string]any
+	body := map[string]any{} // a POST or PATCH without a body sends {}
 	if r.Body != nil {
 		b, err := substituteValue(r.Body, answers)
 		if err != nil {
 			return fail(err)
 		}
-		body, _ = b.(map[string]any)
+		body = b.(map[string]any)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || !strings.HasPrefix(u.Path, "/api/v1/records/") {
@@ -145,7 +152,10 @@ func (h *handlers) runSub(ctx context.Context, r subRequest, answers map[string]
 		}
 		return ok(201, rec.Data)
 	case len(parts) == 1 && m == "GET":
-		limit, _ := strconv.Atoi(q.Get("limit"))
+		limit, err := parseLimit(q.Get("limit"))
+		if err != nil {
+			return fail(err)
+		}
 		page, err := h.Records.List(ctx, object, records.ListOptions{Filter: q.Get("filter"), Sort: q.Get("sort"), Limit: limit,
 			Cursor: q.Get("cursor"), Fields: q.Get("fields"), Expand: q.Get("expand")})
 		if err != nil {
@@ -235,13 +245,36 @@ func resolveRef(m string, answers map[string]any) (any, error) {
 		return nil, errs.New(errs.Malformed, "composite.bad_reference", "%s refers to no earlier request", m)
 	}
 	b, _ := json.Marshal(ans)
-	var doc map[string]any
-	if json.Unmarshal(b, &doc) != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
 		return nil, errs.New(errs.Malformed, "composite.bad_reference", "%s: that answer has no fields", m)
 	}
-	v := store.Lookup(doc, sub[2])
+	v := lookupPath(doc, sub[2])
 	if v == nil {
 		return nil, errs.New(errs.Malformed, "composite.bad_reference", "%s: that answer has no field %s", m, sub[2])
 	}
 	return v, nil
+}
+
+// lookupPath follows a dotted path through an answer; a segment that is a
+// whole number indexes an array, so @{list.items.0.id} is the first item's
+// id.
+func lookupPath(v any, path string) any {
+	for _, seg := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[seg]
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }

@@ -18,7 +18,7 @@ const exportTimeout = 10 * time.Minute
 
 func (h *handlers) startImport(c *fiber.Ctx) error {
 	var req imports.Request
-	if err := httpx.DecodeJSON(c, &req); err != nil {
+	if err := httpx.DecodeStrictJSON(c, &req); err != nil {
 		return err
 	}
 	job, err := h.Imports.Start(c.UserContext(), param(c, "object"), req)

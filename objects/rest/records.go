@@ -1,7 +1,12 @@
 package rest
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -9,6 +14,7 @@ import (
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/httpx"
 	"github.com/opencrm/crm/platform/idempotency"
+	"github.com/opencrm/crm/platform/logx"
 )
 
 func recordURL(c *fiber.Ctx, r *records.Record) string {
@@ -16,12 +22,12 @@ func recordURL(c *fiber.Ctx, r *records.Record) string {
 }
 
 func (h *handlers) create(c *fiber.Ctx) error {
-	var body map[string]any
-	if err := httpx.DecodeJSON(c, &body); err != nil {
+	body, err := decodeRecord(c)
+	if err != nil {
 		return err
 	}
 	object := param(c, "object")
-	run := func() (idempotency.Answer, error) {
+	return h.idempotent(c, "POST /records/"+object, body, func() (idempotency.Answer, error) {
 		rec, err := h.Records.Create(c.UserContext(), object, body)
 		if err != nil {
 			return idempotency.Answer{}, err
@@ -32,13 +38,46 @@ func (h *handlers) create(c *fiber.Ctx) error {
 		}
 		return idempotency.Answer{Status: fiber.StatusCreated, Body: b,
 			Headers: map[string]string{fiber.HeaderLocation: recordURL(c, rec), fiber.HeaderETag: rec.ETag()}}, nil
+	})
+}
+
+// decodeRecord reads a record body (a create or a merge patch), which must
+// be a JSON object: null or any other value is 422 naming the body.
+func decodeRecord(c *fiber.Ctx) (map[string]any, error) {
+	var body map[string]any
+	if err := httpx.DecodeJSON(c, &body); err != nil {
+		return nil, err
 	}
+	if body == nil {
+		return nil, notAnObject("", "null")
+	}
+	return body, nil
+}
+
+// notAnObject is the error for a record that is not a JSON object.
+func notAnObject(field, found string) error {
+	e := errs.New(errs.Invalid, httpx.CodeWrongType, "a record must be a JSON object, not %s", found)
+	e.Fields = []errs.FieldError{{Field: field, Code: "type", Message: "must be an object, not " + found}}
+	return e
+}
+
+// idempotent answers a POST whose answer is stored under its Idempotency-Key
+// (when the request has one) for the idempotency keeper's TTL: the same key
+// with the same request (compared as JSON values, so spacing and member
+// order do not matter) replays the first answer with Idempotent-Replayed:
+// true; the same key with another request is 422. Keys are per user and
+// route. Failed requests (4xx from an error, 5xx) are not kept.
+func (h *handlers) idempotent(c *fiber.Ctx, route string, req any, run func() (idempotency.Answer, error)) error {
 	var a idempotency.Answer
 	var err error
 	if key := c.Get("Idempotency-Key"); key != "" {
+		fingerprint, ferr := json.Marshal(req)
+		if ferr != nil {
+			return ferr
+		}
 		p := tenantOf(c)
 		var replayed bool
-		a, replayed, err = h.Idempotency.Do(c.UserContext(), p.TenantID, p.UserID+" POST /records/"+object, key, c.Request().Body(), run)
+		a, replayed, err = h.Idempotency.Do(c.UserContext(), p.TenantID, p.UserID+" "+route, key, fingerprint, run)
 		if replayed {
 			c.Set("Idempotent-Replayed", "true")
 		}
@@ -61,8 +100,30 @@ func (h *handlers) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, rec.ETag())
+	etag := rec.ETag()
+	c.Set(fiber.HeaderETag, etag)
+	if c.Query("expand") == "" && noneMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
 	return sendJSON(c, rec)
+}
+
+// noneMatch reports whether an If-None-Match header names etag or is "*"
+// (the weak comparison of RFC 9110 13.1.2). The ETag is the record's
+// version, so an answer with expand= (whose expanded records change on
+// their own) is always sent in full.
+func noneMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	etag = strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
 }
 
 func ifMatch(c *fiber.Ctx) (int64, error) {
@@ -74,8 +135,8 @@ func ifMatch(c *fiber.Ctx) (int64, error) {
 }
 
 func (h *handlers) patch(c *fiber.Ctx) error {
-	var body map[string]any
-	if err := httpx.DecodeJSON(c, &body); err != nil {
+	body, err := decodeRecord(c)
+	if err != nil {
 		return err
 	}
 	version, err := ifMatch(c)
@@ -133,7 +194,12 @@ func (h *handlers) history(c *fiber.Ctx) error {
 // pageLimit reads the limit parameter: 0 when absent, -1 when below 1
 // (which the service refuses with its range).
 func pageLimit(c *fiber.Ctx) (int, error) {
-	v := c.Query("limit")
+	return parseLimit(c.Query("limit"))
+}
+
+// parseLimit is pageLimit for a value from any source (a composite
+// sub-request's URL).
+func parseLimit(v string) (int, error) {
 	if v == "" {
 		return 0, nil
 	}
@@ -163,7 +229,7 @@ func (h *handlers) list(c *fiber.Ctx) error {
 
 func (h *handlers) aggregate(c *fiber.Ctx) error {
 	var req records.AggregateRequest
-	if err := httpx.DecodeJSON(c, &req); err != nil {
+	if err := httpx.DecodeStrictJSON(c, &req); err != nil {
 		return err
 	}
 	rows, err := h.Records.Aggregate(c.UserContext(), param(c, "object"), req)
@@ -178,46 +244,99 @@ type bulkResult struct {
 	ID     string          `json:"id,omitempty"`
 	Status int             `json:"status"`
 	Record *records.Record `json:"record,omitempty"`
-	Error  *bulkError      `json:"error,omitempty"`
+	Error  *httpx.Problem  `json:"error,omitempty"`
 }
 
-type bulkError struct {
-	Code    string            `json:"code"`
-	Message string            `json:"message"`
-	Errors  []errs.FieldError `json:"errors,omitempty"`
+// bulkBody is records.BulkRequest as it arrives: each record is checked to
+// be a JSON object before the service sees it.
+type bulkBody struct {
+	Operation       string            `json:"operation"`
+	ExternalIDField string            `json:"externalIdField"`
+	Records         []json.RawMessage `json:"records"`
+}
+
+// bulkRequest decodes a bulk body; a record that is not a JSON object (null,
+// a number, an array) refuses the whole request with 422 naming its index.
+func bulkRequest(c *fiber.Ctx) (records.BulkRequest, error) {
+	var in bulkBody
+	if err := httpx.DecodeStrictJSON(c, &in); err != nil {
+		return records.BulkRequest{}, err
+	}
+	req := records.BulkRequest{Operation: in.Operation, ExternalIDField: in.ExternalIDField, Records: make([]map[string]any, len(in.Records))}
+	for i, raw := range in.Records {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&req.Records[i]); err != nil || req.Records[i] == nil {
+			return records.BulkRequest{}, notAnObject(fmt.Sprintf("records[%d]", i), jsonKind(raw))
+		}
+	}
+	return req, nil
+}
+
+// jsonKind names the kind of a JSON value for an error message.
+func jsonKind(raw json.RawMessage) string {
+	switch b := bytes.TrimSpace(raw); {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == 'n':
+		return "null"
+	case b[0] == '[':
+		return "an array"
+	case b[0] == '"':
+		return "a string"
+	case b[0] == 't' || b[0] == 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
 
 func (h *handlers) bulk(c *fiber.Ctx) error {
-	var req records.BulkRequest
-	if err := httpx.DecodeJSON(c, &req); err != nil {
-		return err
-	}
-	results, err := h.Records.Bulk(c.UserContext(), param(c, "object"), req)
+	req, err := bulkRequest(c)
 	if err != nil {
 		return err
 	}
-	out := make([]bulkResult, len(results))
-	for i, r := range results {
-		br := bulkResult{Index: r.Index, ID: r.ID, Record: r.Record}
-		switch {
-		case r.Err != nil:
-			e := errs.As(r.Err)
-			if e == nil {
-				return r.Err // a bug or an outage: the whole request fails as a 500
-			}
-			br.Status = httpx.StatusOf(e.Kind)
-			br.Error = &bulkError{Code: e.Code, Message: e.Message, Errors: e.Fields}
-			br.Record = nil
-		case r.Op == records.OpCreate:
-			br.Status = fiber.StatusCreated
-		case r.Op == records.OpDelete:
-			br.Status = fiber.StatusNoContent
-		default:
-			br.Status = fiber.StatusOK
+	object := param(c, "object")
+	return h.idempotent(c, "POST /records/"+object+"/bulk", req, func() (idempotency.Answer, error) {
+		results, err := h.Records.Bulk(c.UserContext(), object, req)
+		if err != nil {
+			return idempotency.Answer{}, err
 		}
-		out[i] = br
+		out := make([]bulkResult, len(results))
+		for i, r := range results {
+			br := bulkResult{Index: r.Index, ID: r.ID, Record: r.Record}
+			switch {
+			case r.Err != nil:
+				if errs.As(r.Err) == nil {
+					return idempotency.Answer{}, r.Err // a bug or an outage: the whole request fails as a 500
+				}
+				p := partProblem(c.UserContext(), r.Err)
+				br.Status, br.Error, br.Record = p.Status, &p, nil
+			case r.Op == records.OpCreate:
+				br.Status = fiber.StatusCreated
+			case r.Op == records.OpDelete:
+				br.Status = fiber.StatusNoContent
+			default:
+				br.Status = fiber.StatusOK
+			}
+			out[i] = br
+		}
+		b, err := json.Marshal(fiber.Map{"results": out})
+		if err != nil {
+			return idempotency.Answer{}, err
+		}
+		return idempotency.Answer{Status: fiber.StatusOK, Body: b}, nil
+	})
+}
+
+// partProblem is the problem document of one failed part of a bulk or
+// composite answer; a 5xx is logged, as the error handler logs a failed
+// request, since its answer shows only the generic detail.
+func partProblem(ctx context.Context, err error) httpx.Problem {
+	p := httpx.ProblemOf(err)
+	if p.Status >= 500 {
+		logx.From(ctx).Error("part of a batch failed", "code", p.Code, "err", err)
 	}
-	return c.JSON(fiber.Map{"results": out})
+	return p
 }
 
 // sendJSON writes a record or a page with the record service's encoder,

@@ -29,6 +29,9 @@ const (
 	// CodeWrongType: well-formed JSON whose value does not fit the Go
 	// target, e.g. a string for an int field of a struct (422).
 	CodeWrongType = "request.wrong_type"
+	// CodeUnknownMember: DecodeStrictJSON met a member the target struct
+	// does not have, e.g. a misspelt "grupBy" (422).
+	CodeUnknownMember = "request.unknown_member"
 )
 
 // DecodeJSON decodes the request body into v, which must be a pointer. It
@@ -53,6 +56,19 @@ const (
 // struct are ignored (the record service refuses unknown record fields by
 // its metadata). Strings in v are copies: v may outlive the handler.
 func DecodeJSON(c *fiber.Ctx, v any) error {
+	return decodeRequest(c, v, false)
+}
+
+// DecodeStrictJSON is DecodeJSON for request envelopes (a bulk, aggregate,
+// composite or import request): a member that the target struct does not
+// have is 422 request.unknown_member naming it, so a misspelt option is
+// refused instead of silently ignored. Member names still match without
+// regard to case, as encoding/json matches them.
+func DecodeStrictJSON(c *fiber.Ctx, v any) error {
+	return decodeRequest(c, v, true)
+}
+
+func decodeRequest(c *fiber.Ctx, v any, strict bool) error {
 	maxDepth := DefaultMaxJSONDepth
 	if st := stateOf(c); st != nil {
 		maxDepth = st.srv.cfg.MaxJSONDepth
@@ -64,7 +80,7 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 		return errs.New(errs.Malformed, CodeUnsupportedEncoding, "Content-Encoding is not supported on request bodies")
 	}
 	// The raw body: c.Body() would inflate an encoded one.
-	return decodeBytes(c.Request().Body(), v, maxDepth)
+	return decodeBytes(c.Request().Body(), v, maxDepth, strict)
 }
 
 func checkContentType(ct string) error {
@@ -88,7 +104,7 @@ func checkContentType(ct string) error {
 }
 
 // decodeBytes is DecodeJSON after the header checks.
-func decodeBytes(body []byte, v any, maxDepth int) error {
+func decodeBytes(body []byte, v any, maxDepth int, strict bool) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return malformed(0, "the request body is empty")
 	}
@@ -100,6 +116,9 @@ func decodeBytes(body []byte, v any, maxDepth int) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
@@ -114,6 +133,11 @@ func decodeBytes(body []byte, v any, maxDepth int) error {
 			e.Fields = []errs.FieldError{{Field: field, Code: "type",
 				Message: "must be " + jsonTypeName(te.Type.Kind().String()) + ", not " + te.Value}}
 			return e
+		}
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok && strict {
+			name = strings.Trim(name, `"`)
+			return errs.New(errs.Invalid, CodeUnknownMember, "the request has a member %q this endpoint does not know", name).
+				WithField(name, "unknown_member", "is not a member of this request")
 		}
 		// An InvalidUnmarshalError (v not a pointer) is the caller's bug.
 		return err

@@ -83,6 +83,15 @@ type Problem struct {
 	RequestID string            `json:"requestId,omitempty"`
 }
 
+// ProblemOf returns the document the error handler would write for err,
+// without a request id: for answers that carry several outcomes in one
+// body (the results of a bulk or composite request), so that each failed
+// part has the same shape as a failed request. Its Extra members are not
+// included. A 500's detail is the generic one: log err yourself.
+func ProblemOf(err error) Problem {
+	return classify(err).p
+}
+
 // reserved names the members Extra may not overwrite.
 var reserved = map[string]bool{"type": true, "title": true, "status": true, "detail": true,
 	"code": true, "errors": true, "requestId": true, "instance": true}
