@@ -2,6 +2,8 @@ package jsvm
 
 import (
 	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math/big"
 	"reflect"
@@ -21,6 +23,10 @@ type Program struct {
 	name   string
 	prg    *goja.Program
 	events map[string]bool
+	// source and id (a digest of name and source) let a worker process
+	// compile and cache the same program (worker.go).
+	source string
+	id     string
 }
 
 // Name returns the script's name, used in error messages.
@@ -67,7 +73,8 @@ func Compile(name, source string) (*Program, error) {
 	if err != nil {
 		return nil, compileError(name, err)
 	}
-	return &Program{name: name, prg: prg, events: events}, nil
+	sum := sha256.Sum256([]byte(name + "\x00" + source))
+	return &Program{name: name, prg: prg, events: events, source: source, id: hex.EncodeToString(sum[:16])}, nil
 }
 
 // wrapLines is how many lines wrap puts before the script's first line.

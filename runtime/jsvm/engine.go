@@ -26,12 +26,18 @@ type Config struct {
 	// MemorySampleInterval is how often the watchdog samples the heap while
 	// runs are active (default 1 ms).
 	MemorySampleInterval time.Duration
+	// Workers configures the worker processes that run the scripts of
+	// tenants whose Limits.Isolation is IsolationProcess (worker.go).
+	Workers WorkerConfig
 }
 
 // Validate refuses a configuration that cannot work.
 func (c Config) Validate() error {
 	if c.CacheSize < 0 || c.MemorySampleInterval < 0 {
 		return errs.New(errs.Invalid, "script.config", "jsvm: cache size and sample interval must not be negative")
+	}
+	if err := c.Workers.Validate(); err != nil {
+		return err
 	}
 	return c.Limits.Validate()
 }
@@ -43,9 +49,12 @@ type Engine struct {
 	cache  *Cache
 	spare  chan *sandbox
 	dog    *watchdog
-	stop   chan struct{}
-	done   sync.WaitGroup
-	closed sync.Once
+	// workers run the tenants isolated in processes; none is started
+	// before the first such run.
+	workers *workerPool
+	stop    chan struct{}
+	done    sync.WaitGroup
+	closed  sync.Once
 
 	idleMu sync.Mutex
 	idle   map[string][]*sandbox // by tenant: runtimes between runs
@@ -78,6 +87,7 @@ func New(cfg Config) (*Engine, error) {
 		stop:   make(chan struct{}),
 		idle:   map[string][]*sandbox{},
 	}
+	e.workers = newWorkerPool(cfg.Workers)
 	e.dog = newWatchdog(cfg.MemorySampleInterval)
 	e.done.Add(1)
 	go func() { defer e.done.Done(); e.dog.loop(e.stop) }()
@@ -89,9 +99,13 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close stops the engine's goroutines. Runs in progress finish normally.
+// Close stops the engine's goroutines and worker processes. Runs in
+// progress finish normally.
 func (e *Engine) Close() {
-	e.closed.Do(func() { close(e.stop) })
+	e.closed.Do(func() {
+		close(e.stop)
+		e.workers.close()
+	})
 	e.done.Wait()
 }
 
@@ -245,6 +259,9 @@ func (e *Engine) Run(ctx context.Context, prog *Program, event string, in Input,
 	}
 	if !prog.Has(event) {
 		return res, errs.New(errs.Invalid, "script.no_event", "script %q has no function %s", prog.name, event)
+	}
+	if limits.Isolation == IsolationProcess {
+		return e.workers.run(ctx, prog, event, in, limits, depth, host)
 	}
 	// The wall time counts from here: building a runtime (a tenant's first
 	// run, a nested hook) is the engine's time, not the script's.

@@ -21,7 +21,21 @@ type Limits struct {
 	ArrayLength  int           // longest array a guarded built-in may walk or build; default 1 Mi
 	JSONDepth    int           // nesting of JSON.parse/stringify and of record values; default 128
 	Memory       int64         // live-heap growth during the run, in bytes; default 128 MiB
+	// Isolation is where the run executes: IsolationInProcess (the default)
+	// or IsolationProcess, a worker process the engine kills at the hard
+	// bounds (worker.go explains when to choose which).
+	Isolation string
 }
+
+// The values of Limits.Isolation.
+const (
+	// IsolationInProcess runs scripts in the engine's own process: the
+	// fastest, bounded by interrupts, size guards and the heap watchdog.
+	IsolationInProcess = "in-process"
+	// IsolationProcess runs scripts in a worker process that the engine
+	// kills when a run passes its wall time or its memory limit.
+	IsolationProcess = "process"
+)
 
 // DefaultLimits returns the documented defaults.
 func DefaultLimits() Limits {
@@ -37,6 +51,7 @@ func DefaultLimits() Limits {
 		ArrayLength:  1 << 20,
 		JSONDepth:    128,
 		Memory:       128 << 20,
+		Isolation:    IsolationInProcess,
 	}
 }
 
@@ -54,6 +69,9 @@ func (l Limits) Over(o Limits) Limits {
 	if o.Memory != 0 {
 		l.Memory = o.Memory
 	}
+	if o.Isolation != "" {
+		l.Isolation = o.Isolation
+	}
 	pick(&l.CallStack, o.CallStack)
 	pick(&l.Queries, o.Queries)
 	pick(&l.Writes, o.Writes)
@@ -66,8 +84,14 @@ func (l Limits) Over(o Limits) Limits {
 	return l
 }
 
-// Validate refuses negative limits.
+// Validate refuses negative limits and an unknown isolation.
 func (l Limits) Validate() error {
+	switch l.Isolation {
+	case "", IsolationInProcess, IsolationProcess:
+	default:
+		return errs.New(errs.Invalid, "script.limits", "script isolation must be %q or %q, not %q",
+			IsolationInProcess, IsolationProcess, l.Isolation)
+	}
 	if l.WallTime < 0 || l.Memory < 0 || l.CallStack < 0 || l.Queries < 0 || l.Writes < 0 || l.Records < 0 ||
 		l.LogBytes < 0 || l.Depth < 0 || l.StringLength < 0 || l.ArrayLength < 0 || l.JSONDepth < 0 {
 		return errs.New(errs.Invalid, "script.limits", "script limits must not be negative")
