@@ -37,22 +37,26 @@ func (g *gen) extra() {
 			"properties": obj{"items": obj{"type": "array", "items": schemaRef(item)}}}
 	}
 
-	g.schemas["CompositeRequest"] = obj{"type": "object", "required": []any{"requests"},
+	g.schemas["CompositeRequest"] = obj{"type": "object", "required": []any{"requests"}, "additionalProperties": false,
 		"properties": obj{"allOrNone": obj{"type": "boolean", "default": false},
 			"requests": obj{"type": "array", "minItems": 1, "maxItems": 25, "items": obj{"type": "object",
 				"required": []any{"ref", "method", "url"},
 				"properties": obj{"ref": str, "method": obj{"type": "string", "enum": []any{"GET", "POST", "PATCH", "DELETE"}},
-					"url":  obj{"type": "string", "description": "A record URL under /api/v1/records/; @{ref.field} refers to an earlier answer."},
-					"body": anyObj}}}}}
+					"url":  obj{"type": "string", "description": "A record URL under /api/v1/records/: {object} (GET lists, POST creates), {object}/{id} (GET, PATCH, DELETE) or {object}/{id}/restore (POST), with the query parameters of those routes. @{ref.path} is replaced by a value of an earlier answer: a dotted path whose whole-number segments index arrays, like @{acc.id} or @{list.items.0.id}."},
+					"body": obj{"type": "object", "description": "The body of a POST or PATCH (default {}). A string that is exactly one @{ref.path} takes the referenced value with its type."}},
+				"additionalProperties": false}}}}
 	g.schemas["CompositeResponse"] = obj{"type": "object", "required": []any{"results", "rolledBack"},
 		"properties": obj{"rolledBack": obj{"type": "boolean"},
 			"results": obj{"type": "array", "items": obj{"type": "object", "required": []any{"ref", "status"},
-				"properties": obj{"ref": str, "status": obj{"type": "integer"}, "body": obj{}}}}}}
+				"properties": obj{"ref": str, "status": obj{"type": "integer"},
+					"body": obj{"description": "What the request alone would have answered: a record, a page, or a problem document (no requestId) when status is 400 or more. Absent for 204."}}}}}}
 	g.paths["/composite"] = obj{"post": obj{"operationId": "runComposite", "tags": []any{"Composite"},
 		"summary":     "Run up to 25 record requests in order",
-		"description": "With allOrNone every request takes effect or none does (one store transaction); the first failure keeps its status and the later requests answer 424. A store without transactions answers allOrNone with 409.",
+		"description": "With allOrNone every request takes effect or none does (one store transaction); the first failure keeps its status, the later requests answer 424 (composite.not_run) and rolledBack is true: the answers of the requests before the failure show what they did before it was rolled back. A store without transactions answers allOrNone with 409. An unknown member is 422.",
+		"parameters":  []any{ref("parameters", "IdempotencyKey")},
 		"requestBody": obj{"required": true, "content": jsonContent(schemaRef("CompositeRequest"))},
-		"responses":   responses(obj{"200": obj{"description": "Each request's answer.", "content": jsonContent(schemaRef("CompositeResponse"))}}, authed(400, 409, 413)...)}}
+		"responses": responses(obj{"200": obj{"description": "Each request's answer.", "content": jsonContent(schemaRef("CompositeResponse")),
+			"headers": obj{"Idempotent-Replayed": ref("headers", "IdempotentReplayed")}}}, authed(400, 409, 413, 422)...)}}
 
 	g.schemas["Migration"] = obj{"type": "object", "required": []any{"id", "object", "status"},
 		"properties": obj{"id": str, "object": str, "status": obj{"type": "string", "enum": []any{"running", "done", "failed", "interrupted"}},

@@ -21,7 +21,8 @@ func (n objectNames) schemas() []string {
 func (n objectNames) operations() []string {
 	b, p := n.Base, n.Plural
 	return []string{"list" + p, "create" + b, "get" + b, "update" + b, "delete" + b, "restore" + b,
-		"get" + b + "History", "bulk" + p, "aggregate" + p, "listDeleted" + p}
+		"get" + b + "History", "bulk" + p, "aggregate" + p, "listDeleted" + p, "import" + p, "export" + p,
+		"listRelatedOf" + b, "list" + b + "WorkflowRuns"}
 }
 
 // namer hands out names that collide with no other name of the document,

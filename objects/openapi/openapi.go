@@ -119,9 +119,9 @@ func Generate(in Input) ([]byte, error) {
 			return nil, errs.New(errs.Internal, "openapi.duplicate_object", "openapi: object %s is listed twice", g.objects[i].APIName)
 		}
 	}
-	n := newNamer(append(append([]string(nil), platformSchemaNames...), extraSchemaNames...),
-		append(append([]string(nil), platformOperationIDs...), extraOperationIDs...),
-		append(append([]string(nil), platformTagNames...), extraTagNames...))
+	n := newNamer(append(append(append([]string(nil), platformSchemaNames...), extraSchemaNames...), moreSchemaNames...),
+		append(append(append([]string(nil), platformOperationIDs...), extraOperationIDs...), moreOperationIDs...),
+		append(append(append([]string(nil), platformTagNames...), extraTagNames...), moreTagNames...))
 	for _, o := range g.objects {
 		g.names[o.APIName] = n.object(o.APIName)
 	}
@@ -129,6 +129,7 @@ func Generate(in Input) ([]byte, error) {
 	g.commonSchemas()
 	g.platform()
 	g.extra()
+	g.more()
 	for _, o := range g.objects {
 		g.object(o)
 	}
@@ -151,7 +152,7 @@ func Generate(in Input) ([]byte, error) {
 		JSONSchemaDialect: Dialect,
 		Servers:           []obj{{"url": server}},
 		Security:          []obj{{"bearer": []any{}}},
-		Tags:              append(append(platformTags(), extraTags()...), g.tags...),
+		Tags:              append(append(append(platformTags(), extraTags()...), moreTags()...), g.tags...),
 		Paths:             g.paths,
 		Components: obj{
 			"schemas":         g.schemas,
@@ -271,10 +272,13 @@ func (g *gen) commonParameters() obj {
 		"RecordId": obj{"name": "id", "in": "path", "required": true, "description": "The record's id.",
 			"schema": obj{"type": "string", "pattern": recordIDPattern}},
 		"IfMatch": obj{"name": "If-Match", "in": "header", "required": false,
-			"description": "The ETag of the version read. When it is no longer current the request fails with 412 and changes nothing.",
+			"description": "The ETag of the version read (one ETag, or * for any version). When it is no longer current the request fails with 412 and changes nothing.",
+			"schema":      obj{"type": "string", "examples": []any{`"3"`}}},
+		"IfNoneMatch": obj{"name": "If-None-Match", "in": "header", "required": false,
+			"description": "ETags already held (comma-separated, weak ones allowed, or *). When one is the record's current version the answer is 304 without a body. Not applied with expand=, whose expanded records change on their own.",
 			"schema":      obj{"type": "string", "examples": []any{`"3"`}}},
 		"IdempotencyKey": obj{"name": "Idempotency-Key", "in": "header", "required": false,
-			"description": "A key unique to this operation. The same key with the same body within 24 hours returns the first answer without creating again; the same key with another body is 422.",
+			"description": "A key unique to this operation, per user and route. The same key with the same body (compared as JSON values: spacing and member order do not matter) within 24 hours returns the first answer, with Idempotent-Replayed: true, without running again; the same key with another body is 422. An answer that is an error is not kept, so a corrected retry may reuse the key.",
 			"schema":      obj{"type": "string", "minLength": 1, "maxLength": 255}},
 		"Limit": obj{"name": "limit", "in": "query", "required": false,
 			"description": "The page size.",
@@ -313,13 +317,8 @@ func (g *gen) commonSchemas() {
 			"errors":    obj{"type": "array", "items": schemaRef("FieldError")},
 			"requestId": obj{"type": "string", "description": "The X-Request-Id of the request."},
 		}, "additionalProperties": true}
-	g.schemas["BulkError"] = obj{"type": "object", "description": "Why one record of a bulk request failed.",
-		"required": []any{"code", "message"},
-		"properties": obj{
-			"code":    obj{"type": "string"},
-			"message": obj{"type": "string"},
-			"errors":  obj{"type": "array", "items": schemaRef("FieldError")},
-		}}
+	g.schemas["BulkError"] = obj{"$ref": "#/components/schemas/Problem",
+		"description": "Why one record of a bulk request failed: the problem document the record would have had on its own (no requestId)."}
 	g.schemas["FieldChange"] = obj{"type": "object", "description": "One change of a tracked field (x-crm-history).",
 		"required": []any{"field", "from", "to", "at", "by"},
 		"properties": obj{

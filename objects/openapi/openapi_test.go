@@ -175,7 +175,7 @@ func TestGenerate_recordRoutes(t *testing.T) {
 	}{
 		{"/records/lead", "get", "listLeads", "200", []string{"400", "401", "403", "404", "429", "500", "503"}},
 		{"/records/lead", "post", "createLead", "201", []string{"400", "401", "403", "404", "409", "413", "422", "429", "500", "503"}},
-		{"/records/lead/{id}", "get", "getLead", "200", []string{"400", "401", "403", "404", "429", "500", "503"}},
+		{"/records/lead/{id}", "get", "getLead", "200", []string{"304", "400", "401", "403", "404", "429", "500", "503"}},
 		{"/records/lead/{id}", "patch", "updateLead", "200", []string{"400", "401", "403", "404", "409", "412", "413", "422", "429", "500", "503"}},
 		{"/records/lead/{id}", "delete", "deleteLead", "204", []string{"400", "401", "403", "404", "412", "422", "429", "500", "503"}},
 		{"/records/lead/{id}/restore", "post", "restoreLead", "200", []string{"401", "403", "404", "409", "422", "429", "500", "503"}},
@@ -218,6 +218,31 @@ func TestGenerate_recordRoutes(t *testing.T) {
 		}
 		if got := compact(t, op["parameters"]); got != `[{"$ref":"#/components/parameters/IdempotencyKey"}]` {
 			t.Errorf("parameters %s", got)
+		}
+	})
+	t.Run("read takes If-None-Match and may answer 304 with the ETag", func(t *testing.T) {
+		op := operation(t, doc, "/records/lead/{id}", "get")
+		if got := compact(t, op["parameters"].([]any)[0]); got != `{"$ref":"#/components/parameters/IfNoneMatch"}` {
+			t.Errorf("first parameter %s", got)
+		}
+		if got := compact(t, at(t, op, "responses", "304", "headers")); got != `{"ETag":{"$ref":"#/components/headers/ETag"}}` {
+			t.Errorf("304 headers %s", got)
+		}
+	})
+	t.Run("bulk and composite take an Idempotency-Key", func(t *testing.T) {
+		for _, path := range []string{"/records/lead/bulk", "/composite"} {
+			op := operation(t, doc, path, "post")
+			if got := compact(t, op["parameters"]); got != `[{"$ref":"#/components/parameters/IdempotencyKey"}]` {
+				t.Errorf("%s parameters %s", path, got)
+			}
+			if _, ok := at(t, op, "responses", "200", "headers").(map[string]any)["Idempotent-Replayed"]; !ok {
+				t.Errorf("%s: no Idempotent-Replayed header", path)
+			}
+		}
+	})
+	t.Run("a failed bulk record is a problem document", func(t *testing.T) {
+		if got := at(t, doc, "components", "schemas", "BulkError", "$ref"); got != "#/components/schemas/Problem" {
+			t.Errorf("BulkError refers to %v", got)
 		}
 	})
 	t.Run("update takes If-Match and a merge patch", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/opencrm/crm/objects/schema"
@@ -14,6 +15,7 @@ func (g *gen) object(o *schema.Object) {
 	tag := obj{"name": n.Base, "description": tagDescription(o), "x-crm-object": o.APIName}
 	g.tags = append(g.tags, tag)
 	g.recordPaths(o, n, fields)
+	g.moreRecordPaths(o, n, fields)
 }
 
 func tagDescription(o *schema.Object) string {
@@ -192,8 +194,9 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 	g.paths[base+"/{id}"] = obj{
 		"parameters": idParam,
 		"get": obj{"operationId": "get" + n.Base, "tags": tags, "summary": "Read " + article(label),
-			"parameters": readParams,
-			"responses":  responses(obj{"200": obj{"description": "The record.", "content": jsonContent(one), "headers": etag}}, authed(400, 404)...)},
+			"parameters": append([]any{ref("parameters", "IfNoneMatch")}, readParams...),
+			"responses": responses(obj{"200": obj{"description": "The record.", "content": jsonContent(one), "headers": etag},
+				"304": obj{"description": "Not modified: If-None-Match named the current version.", "headers": etag}}, authed(400, 404)...)},
 		"patch": obj{"operationId": "update" + n.Base, "tags": tags, "summary": "Update " + article(label),
 			"description": "Applies a JSON merge patch. With If-Match the update happens only if the record is still at that version.",
 			"parameters":  []any{ref("parameters", "IfMatch")},
@@ -234,13 +237,16 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 	}
 	g.paths[base+"/bulk"] = obj{
 		"post": obj{"operationId": "bulk" + n.Plural, "tags": tags, "summary": "Create, update, upsert or delete many " + plural,
-			"description": "Each record succeeds or fails on its own; the answer lists the outcome of each, in order.",
+			"description": "Each record succeeds or fails on its own; the answer lists the outcome of each, in order. The request as a whole is refused when it is malformed: an unknown operation (400), more than " + strconv.Itoa(g.lim.MaxBulk) + " records (413), an unknown member or a record that is not a JSON object (422 naming records[i]).",
+			"parameters":  []any{ref("parameters", "IdempotencyKey")},
 			"requestBody": obj{"required": true, "content": jsonContent(schemaRef(n.Base + "BulkRequest"))},
-			"responses": responses(obj{"200": obj{"description": "The outcome of each record.", "content": jsonContent(schemaRef(n.Base + "BulkResponse"))}},
+			"responses": responses(obj{"200": obj{"description": "The outcome of each record.", "content": jsonContent(schemaRef(n.Base + "BulkResponse")),
+				"headers": obj{"Idempotent-Replayed": ref("headers", "IdempotentReplayed")}}},
 				authed(400, 404, 413, 422)...)},
 	}
 	g.paths[base+"/aggregate"] = obj{
 		"post": obj{"operationId": "aggregate" + n.Plural, "tags": tags, "summary": "Group and measure " + plural,
+			"description": "Date buckets are computed in UTC (day 2026-01-31, month 2026-01, quarter 2026-Q1, year 2026); records without a value form a group whose key is null. Without groupBy the answer is one row, also when no record matches (count 0, sum 0, avg/min/max null); with groupBy no record means no rows. An unknown member of the request is 422.",
 			"requestBody": obj{"required": true, "content": jsonContent(schemaRef(n.Base + "AggregateRequest"))},
 			"responses": responses(obj{"200": obj{"description": "One row per group.", "content": jsonContent(schemaRef("AggregateResponse"))}},
 				authed(400, 404, 413, 422)...)},
