@@ -130,6 +130,18 @@ func Advise(f store.Filter, sort []store.SortKey, indexes []store.Index) Advice 
 	if isEq["id"] || len(conds) == 0 && len(keys) == 0 {
 		return Advice{Served: true, Index: "id"}
 	}
+	if len(keys) == 0 {
+		// A conjunct that an index serves on its own (an OR of served
+		// branches) narrows the rows to those it finds; the other
+		// conjuncts only filter them.
+		for _, c := range conds {
+			if or, ok := c.(store.Or); ok {
+				if a := Advise(or, nil, indexes); a.Served {
+					return a
+				}
+			}
+		}
+	}
 	var rest []store.SortKey
 	for _, k := range keys {
 		if !isEq[k.Field] {

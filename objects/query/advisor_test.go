@@ -44,6 +44,7 @@ func TestAdvise(t *testing.T) {
 			Advice{Field: "createdAt", Suggest: []store.IndexKey{{Field: "createdAt"}}}},
 		{"not-equal helps no index", "status != 'new'", "", Advice{Field: "status"}},
 		{"LIKE helps no index", "email LIKE '%@acme.com'", "", Advice{Field: "email"}},
+		{"served OR within an AND", "(status = 'new' OR email = 'a@b.c') AND name != 'Ann'", "", Advice{Served: true, Index: "by_status_created|by_email"}},
 		{"OR with an unindexed branch", "status = 'new' OR name = 'Ann'", "",
 			Advice{Field: "name", Suggest: []store.IndexKey{{Field: "name"}}}},
 		{"NOT pushed down is a union on one index", "NOT score < 5", "", Advice{Served: true, Index: "by_score_name"}},

@@ -122,6 +122,12 @@ func WithGuard(g Guard) Option { return func(s *Service) { s.guard = g } }
 // WithHooks adds hooks, run in the order given.
 func WithHooks(h ...Hook) Option { return func(s *Service) { s.hooks = append(s.hooks, h...) } }
 
+// Use adds hooks after those given to New, for a hook whose owner needs
+// the service to be built first (an app's rules that query records). Call
+// it while assembling the application, before any write: the list of
+// hooks is not guarded against concurrent writes.
+func (s *Service) Use(h ...Hook) { s.hooks = append(s.hooks, h...) }
+
 // New returns the record service.
 func New(st store.Store, meta *metadata.Service, users Users, cfg Config, opts ...Option) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
@@ -129,7 +135,7 @@ func New(st store.Store, meta *metadata.Service, users Users, cfg Config, opts .
 	}
 	cfg = cfg.withDefaults()
 	s := &Service{st: st, meta: meta, users: users, guard: OpenGuard{}, cfg: cfg,
-		cursors: query.Cursors{Key: cfg.CursorKey}, counts: newCountCache(cfg.Now), purges: newPurgeClock(),
+		cursors: query.Cursors{Key: cfg.CursorKey}, counts: newCountCache(time.Now), purges: newPurgeClock(),
 		exprs: newExprCache(), flights: newFlights()}
 	for _, o := range opts {
 		o(s)

@@ -26,6 +26,8 @@ func equalJSON(a, b any) bool {
 
 // countCache remembers how many records each object has, for the decision
 // to refuse unindexed queries; a minute-old figure is good enough for that.
+// Its clock is the machine's, not the service's business clock (which a
+// seed pins to moments of its history: the cache then never held).
 type countCache struct {
 	now func() time.Time
 	mu  sync.Mutex

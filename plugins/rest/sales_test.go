@@ -13,8 +13,8 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 
 	var plan plugins.Plan
 	e.admin(t, "POST", "/api/v1/plugins/sales/plan", `{"action":"install"}`, 200, &plan)
-	t.Run("the plan shows every object, view, role, script and workflow it creates", func(t *testing.T) {
-		want := map[string]int{"object": 8, "layout": 7, "listview": 10, "role": 2, "script": 1, "workflow": 2, "sharingrule": 1}
+	t.Run("the plan shows every object, view, role, workflow and sharing rule it creates", func(t *testing.T) {
+		want := map[string]int{"object": 8, "layout": 7, "listview": 10, "role": 2, "workflow": 2, "sharingrule": 1}
 		got := map[string]int{}
 		for _, st := range plan.Steps {
 			if st.Op != plugins.OpCreate {
@@ -53,7 +53,7 @@ func TestSalesInstallsIntoAFreshTenant(t *testing.T) {
 	})
 	t.Run("the tenant lists the package as installed", func(t *testing.T) {
 		res := e.admin(t, "GET", "/api/v1/plugins", "", 200, nil)
-		for _, s := range []string{`"installed":"1.3.0"`, `"state":"installed"`, `"name":"sales"`} {
+		for _, s := range []string{`"installed":"1.4.0"`, `"state":"installed"`, `"name":"sales"`} {
 			if !strings.Contains(string(res.Body), s) {
 				t.Errorf("list lacks %s: %s", s, res.Body)
 			}

@@ -20,7 +20,8 @@ package sales
 import "embed"
 
 // FS holds the package's files: manifest.json, objects/, layouts/,
-// listviews/, scripts/, roles/, workflows/ and sharing/.
+// listviews/, roles/, workflows/ and sharing/. Its rules that need code
+// (the duplicate rule, conversion, the pool) are Go, in this directory.
 //
-//go:embed manifest.json objects layouts listviews scripts roles workflows sharing
+//go:embed manifest.json objects layouts listviews roles workflows sharing
 var FS embed.FS

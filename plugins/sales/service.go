@@ -83,6 +83,9 @@ type Service struct {
 	st   store.Store
 	cfg  Config
 	auto Automation
+	// recent are settings read in the last settingsTTL, for the
+	// duplicate rule, which needs them on every lead written.
+	recent settingsCache
 }
 
 // New returns the service over the record service (every record access)

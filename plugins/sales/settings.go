@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/opencrm/crm/objects/records"
@@ -42,9 +43,7 @@ type Settings struct {
 	Dispatch Dispatch `json:"dispatch"`
 	// Nurture is the nurture cadence (nurture.go).
 	Nurture Nurture `json:"nurture"`
-	// Duplicates are the modes of the duplicate rule (the package's
-	// leadDuplicateCheck script, which reads them from the tenant's
-	// sales_setting record).
+	// Duplicates are the modes of the duplicate rule (duplicates.go).
 	Duplicates Duplicates `json:"duplicates"`
 	// RunAs is the user whose rights the automation (dispatch, nurture)
 	// acts with: the admin who last saved the settings. Set by PutSettings.
@@ -242,9 +241,52 @@ func (s *Service) settings(ctx context.Context, tenant string) (Settings, error)
 	return set.withDefaults(), nil
 }
 
+// settingsTTL is how long the duplicate rule reuses settings it read: a
+// change made on another node applies to leads saved after it.
+const settingsTTL = 2 * time.Second
+
+type settingsCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSettings
+}
+
+type cachedSettings struct {
+	set Settings
+	at  time.Time
+}
+
+// recentSettings returns the tenant's settings as read at most settingsTTL
+// ago; a change through PutSettings on this node applies at once.
+func (s *Service) recentSettings(ctx context.Context, tenant string) (Settings, error) {
+	c := &s.recent
+	c.mu.Lock()
+	e, ok := c.m[tenant]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < settingsTTL {
+		return e.set, nil
+	}
+	set, err := s.settings(ctx, tenant)
+	if err != nil {
+		return Settings{}, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]cachedSettings{}
+	}
+	c.m[tenant] = cachedSettings{set, time.Now()}
+	c.mu.Unlock()
+	return set, nil
+}
+
+func (s *Service) forgetSettings(tenant string) {
+	s.recent.mu.Lock()
+	delete(s.recent.m, tenant)
+	s.recent.mu.Unlock()
+}
+
 // PutSettings replaces the caller's tenant's settings; only an admin may.
 // The caller becomes the user the automation acts as. It keeps the
-// tenant's sales_setting record (what the duplicate rule reads) in step,
+// tenant's sales_setting record (the duplicate modes as a record) in step,
 // and starts the automation's tick when dispatch or nurture is on.
 func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, error) {
 	p, err := caller(ctx)
@@ -269,6 +311,7 @@ func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, erro
 	} else if err != nil {
 		return Settings{}, fmt.Errorf("sales: save settings: %w", err)
 	}
+	s.forgetSettings(p.TenantID)
 	if err := s.mirror(ctx, set); err != nil {
 		return Settings{}, err
 	}
@@ -284,7 +327,8 @@ func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, erro
 const settingRecord = "sales"
 
 // mirror writes the duplicate modes into the tenant's sales_setting
-// record, where the duplicate rule (a script) reads them. A tenant
+// record, where the tenant's own scripts and reports can read them (the
+// duplicate rule reads the settings themselves). A tenant
 // without the object (the package not installed) is left alone.
 func (s *Service) mirror(ctx context.Context, set Settings) error {
 	vals := map[string]any{"name": settingRecord, "duplicateEmailPhone": set.Duplicates.EmailPhone,

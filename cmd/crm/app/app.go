@@ -218,6 +218,7 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Sales.Register(a.Runner) // dispatch and nurture jobs
+	a.Records.Use(a.Sales.DuplicateRule())
 	boards := dashboards.New(a.Store)
 	a.Provisioners = []identity.Provisioner{a.Meta.Provision, a.Records.Provision, keeper.Provision, a.Imports.Provision, a.Scripts.Provision,
 		a.Jobs.Provision, a.Workflows.Provision, a.Access.Provision, a.Plugins.Provision, a.Audit.Provision, a.Sales.Provision, boards.Provision}
