@@ -40,7 +40,7 @@ func (h hook) InTx(ctx context.Context, ev *records.Event) error {
 	}
 	wanted := false
 	for _, w := range defs {
-		if w.Object == ev.Object.APIName && w.Trigger.Type != OnSchedule {
+		if w.Object == ev.Object.APIName && s.wants(w, ev) {
 			wanted = true
 			break
 		}
@@ -169,6 +169,43 @@ func (s *Service) dispatch(ctx context.Context, j *jobs.Job) error {
 		}
 	}
 	return nil
+}
+
+// wants reports whether a workflow may act on a write, so that writes no
+// workflow cares about leave no outbox event. A record trigger wants the
+// writes it matches. A time trigger wants every delete and restore; a
+// create when the record has the trigger field and meets the condition
+// (otherwise no timer is due and none exists yet); an update that changes
+// the trigger field or a field of the condition (otherwise its timer, or
+// the lack of one, stays right).
+func (s *Service) wants(w *compiled, ev *records.Event) bool {
+	switch w.Trigger.Type {
+	case OnSchedule:
+		return false
+	case OnTime:
+		switch ev.Op {
+		case records.OpCreate:
+			if ev.Record[w.Trigger.Field] == nil {
+				return false
+			}
+			ok, err := s.holds(w, ev.Record)
+			return ok || err != nil
+		case records.OpUpdate:
+			if !sameJSON(ev.Record[w.Trigger.Field], ev.Old[w.Trigger.Field]) {
+				return true
+			}
+			if w.cond != nil {
+				for _, f := range w.cond.Fields() {
+					if !sameJSON(ev.Record[f], ev.Old[f]) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		return true
+	}
+	return w.matches(string(ev.Op), ev.Record, ev.Old)
 }
 
 // matches reports whether an event fires a record trigger.

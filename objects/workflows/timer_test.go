@@ -126,3 +126,32 @@ func TestTimeTrigger_backfillsExistingRecords(t *testing.T) {
 		return len(e.jobsOf(workflows.KindBackfill, jobs.Done)) == 1 && len(e.jobsOf(workflows.KindTimer, jobs.Queued)) == 1
 	})
 }
+
+func TestTimeTrigger_onlyWritesThatCanChangeATimerLeaveAnEvent(t *testing.T) {
+	e := newEnv(t)
+	e.put("back_to_pool", backToPool)
+	events := func() int { return len(e.jobsOf(workflows.KindEvent, "")) }
+	now := clock.Stamp(e.clock.Now())
+
+	e.create("lead", map[string]any{"name": "never assigned"})
+	if n := events(); n != 0 {
+		t.Fatalf("a lead without the trigger field left %d events", n)
+	}
+	e.create("lead", map[string]any{"name": "assigned but working", "assignedAt": now, "status": "working"})
+	if n := events(); n != 0 {
+		t.Fatalf("a lead failing the condition left %d events", n)
+	}
+	lead := e.create("lead", map[string]any{"name": "assigned", "assignedAt": now})
+	if n := events(); n != 1 {
+		t.Fatalf("a qualifying lead left %d events, want 1", n)
+	}
+	e.update("lead", lead.ID, map[string]any{"name": "renamed"})
+	if n := events(); n != 1 {
+		t.Fatalf("a change to a field neither in the trigger nor in the condition left an event (%d)", n)
+	}
+	e.update("lead", lead.ID, map[string]any{"status": "working"})
+	if n := events(); n != 2 {
+		t.Fatalf("a change to the condition's field left %d events, want 2", n)
+	}
+	eventually(t, "the timer is cancelled", func() bool { return len(e.jobsOf(workflows.KindTimer, jobs.Queued)) == 0 })
+}
