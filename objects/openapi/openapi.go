@@ -272,7 +272,7 @@ func (g *gen) commonParameters() obj {
 		"RecordId": obj{"name": "id", "in": "path", "required": true, "description": "The record's id.",
 			"schema": obj{"type": "string", "pattern": recordIDPattern}},
 		"IfMatch": obj{"name": "If-Match", "in": "header", "required": false,
-			"description": "The ETag of the version read (one ETag, or * for any version). When it is no longer current the request fails with 412 and changes nothing.",
+			"description": "The ETag of the version read (or a comma-separated list of ETags, or * for any version; a weak ETag is compared by its version). When none is current the request fails with 412 and changes nothing.",
 			"schema":      obj{"type": "string", "examples": []any{`"3"`}}},
 		"IfNoneMatch": obj{"name": "If-None-Match", "in": "header", "required": false,
 			"description": "ETags already held (comma-separated, weak ones allowed, or *). When one is the record's current version the answer is 304 without a body. Not applied with expand=, whose expanded records change on their own.",

@@ -244,3 +244,38 @@ func TestComposite_asAnIntegratorUsesIt(t *testing.T) {
 		env.MustDo(t, "POST", "/api/v1/composite", env.Tokens["admin"], `{"requests":[`+strings.Join(reqs, ",")+`]}`, 400, nil)
 	})
 }
+
+func TestExport_columnsAreTheFieldsAsked(t *testing.T) {
+	env := setup(t)
+	create(t, env, "invoice", `{"amount": 3, "status": "sent"}`)
+	for _, tc := range []struct{ fields, header string }{
+		{"amount,%20status", "id,amount,status"}, // the header said " status"
+		{"id,amount", "id,amount"},               // id came twice
+	} {
+		t.Run(tc.fields, func(t *testing.T) {
+			res := env.Do(t, "GET", "/api/v1/records/invoice/export?fields="+tc.fields, env.Tokens["admin"], "")
+			if head, _, _ := strings.Cut(string(res.Body), "\n"); res.Status != 200 || head != tc.header {
+				t.Fatalf("%d: header %q, want %q", res.Status, head, tc.header)
+			}
+		})
+	}
+	env.MustDo(t, "GET", "/api/v1/records/invoice/export?fields=amount,,status", env.Tokens["admin"], "", 400, nil)
+}
+
+func TestRecordsAPI_ifMatchTakesAListOfETags(t *testing.T) {
+	env := setup(t)
+	inv := create(t, env, "invoice", `{"amount": 3}`)
+	u := "/api/v1/records/invoice/" + inv["id"].(string)
+	for _, s := range []testenv.Scenario{
+		{Name: "a list without the current version is 412", As: "admin", Method: "PATCH", URL: u, Body: `{"amount":4}`,
+			Header: []string{"If-Match", `"5", "6"`}, Status: 412, Problem: "record.stale"},
+		{Name: "a list holding the current version matches", As: "admin", Method: "PATCH", URL: u, Body: `{"amount":4}`,
+			Header: []string{"If-Match", `"5", "1"`}, Status: 200, Contains: []string{`"version":2`}},
+		{Name: "a list with a bad member is 400", As: "admin", Method: "PATCH", URL: u, Body: `{"amount":4}`,
+			Header: []string{"If-Match", `"2", soon`}, Status: 400, Problem: "request.bad_if_match"},
+		{Name: "a list for a delete matches too", As: "admin", Method: "DELETE", URL: u,
+			Header: []string{"If-Match", `"1", "2"`}, Status: 204},
+	} {
+		t.Run(s.Name, func(t *testing.T) { env.Run(t, s) })
+	}
+}

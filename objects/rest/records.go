@@ -126,12 +126,36 @@ func noneMatch(header, etag string) bool {
 	return false
 }
 
-func ifMatch(c *fiber.Ctx) (int64, error) {
-	v, ok, err := records.ParseETag(c.Get(fiber.HeaderIfMatch))
-	if err != nil || !ok {
+// ifMatch reads If-Match as the version a write must find: 0 for none or
+// "*". A list of ETags (RFC 9110 13.1.1) stands for the one that is the
+// record's current version, if any; the write still checks it atomically.
+func (h *handlers) ifMatch(c *fiber.Ctx) (int64, error) {
+	header := c.Get(fiber.HeaderIfMatch)
+	if !strings.Contains(header, ",") {
+		v, _, err := records.ParseETag(strings.TrimSpace(header))
+		return v, err
+	}
+	var versions []int64
+	for _, t := range strings.Split(header, ",") {
+		v, ok, err := records.ParseETag(strings.TrimSpace(t))
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, nil // "*" in the list
+		}
+		versions = append(versions, v)
+	}
+	rec, err := h.Records.Get(c.UserContext(), param(c, "object"), param(c, "id"), records.GetOptions{Fields: "id"})
+	if err != nil {
 		return 0, err
 	}
-	return v, nil
+	for _, v := range versions {
+		if v == rec.Version {
+			return v, nil
+		}
+	}
+	return versions[0], nil // none is current: the write answers 412
 }
 
 func (h *handlers) patch(c *fiber.Ctx) error {
@@ -139,7 +163,7 @@ func (h *handlers) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := ifMatch(c)
+	version, err := h.ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -152,7 +176,7 @@ func (h *handlers) patch(c *fiber.Ctx) error {
 }
 
 func (h *handlers) remove(c *fiber.Ctx) error {
-	version, err := ifMatch(c)
+	version, err := h.ifMatch(c)
 	if err != nil {
 		return err
 	}
