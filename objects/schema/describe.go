@@ -113,7 +113,14 @@ func (o *Object) RecordSchema() map[string]any {
 // ("ix_<field>", with id as second key for keyset paging) for every
 // x-crm-indexed, lookup or master-detail field, system fields owner,
 // createdAt and updatedAt included. Deleted fields lose their indexes.
+// The slice is built once per object (every list asks for it) and shared:
+// callers must not change it.
 func (o *Object) Indexes() []store.Index {
+	o.indexesOnce.Do(func() { o.indexes = o.buildIndexes() })
+	return o.indexes
+}
+
+func (o *Object) buildIndexes() []store.Index {
 	var out []store.Index
 	for _, f := range o.AllFields() {
 		if f.Deleted || !f.Indexable() {

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/opencrm/crm/platform/errs"
+	"github.com/opencrm/crm/platform/store"
 )
 
 // MaxDefinitionSize is the largest object definition Parse accepts, in
@@ -61,6 +62,9 @@ type Object struct {
 	validatorOnce sync.Once
 	validator     *Validator
 	validatorErr  error
+
+	indexesOnce sync.Once
+	indexes     []store.Index
 }
 
 // Parse parses and checks an object definition: first against the
