@@ -28,9 +28,10 @@ import (
 // worker: the same binary started again (ServeWorkerIfChild), running the
 // same in-process engine, which reaches ctx.records through the parent. The
 // parent enforces two bounds that the child cannot delay: it kills the
-// worker (SIGKILL) when a run lasts its wall time plus WorkerConfig.Grace
-// (extended by Grace after each ctx.records call the parent served, during
-// which the child was waiting), and when the worker's resident set has grown
+// worker (SIGKILL) when a run lasts its wall time plus WorkerConfig.Grace,
+// not counting the time the parent spent serving its ctx.records calls
+// (the child's own timer counts that, as in-process), and when the
+// worker's resident set has grown
 // by more than Limits.Memory since the run began (read from /proc every
 // PollInterval). Either stop is the usual script.limit error naming "time"
 // or "memory". A killed worker is replaced by a fresh one in the
@@ -131,6 +132,8 @@ type worker struct {
 	known   map[string]bool // programs the child has compiled, by id
 	rssBase int64           // resident set when it last became idle
 	rss0    int64           // resident set after its start
+	data0   int64           // data segment after its start
+	dataMax int64           // its RLIMIT_DATA, 0 while unset
 }
 
 // startWorker starts a worker process and waits for its hello.
@@ -154,7 +157,7 @@ func startWorker(cfg WorkerConfig) (*worker, error) {
 		return nil, errs.Wrap(err, errs.Internal, "script.worker", "cannot start a script worker")
 	}
 	w := &worker{stdin: parentOut, in: make(chan fromChild), gone: make(chan struct{}), exited: make(chan struct{}),
-		stderr: &tailWriter{max: 4096}, known: map[string]bool{}}
+		stderr: &tailWriter{max: 2048}, known: map[string]bool{}}
 	w.cmd = exec.Command(path)
 	// NB: one P: a worker runs one script at a time, and with more the Go
 	// scheduler wakes idle threads on each handoff (measured: the trivial
@@ -186,6 +189,7 @@ func startWorker(cfg WorkerConfig) (*worker, error) {
 		if ok && m.Hello != nil && m.Hello.Protocol == workerProtocol {
 			w.rss0 = w.rss.bytes()
 			w.rssBase = w.rss0
+			w.data0 = w.rss.data()
 			return w, nil
 		}
 	case <-timer.C:
@@ -223,6 +227,23 @@ func (w *worker) send(m toChild, deadline time.Time) error {
 	return w.enc.Encode(m)
 }
 
+// backstop sets the worker's RLIMIT_DATA for a run with limits: room for
+// twice the memory limit above its data segment after its start (a kept
+// worker has used at most one, see release), so that a worker the parent
+// somehow failed to kill dies of its own allocations ("out of memory",
+// which the run reports as the memory limit). The Go runtime reserves its
+// address space up front (1.2 GiB of it for a worker using 15 MiB), which
+// rules out RLIMIT_AS; the data segment counts only what it mapped writable.
+func (w *worker) backstop(limits Limits) {
+	if w.data0 <= 0 {
+		return
+	}
+	n := w.data0 + 2*limits.Memory + 64<<20
+	if n != w.dataMax && limitData(w.cmd.Process.Pid, n) == nil {
+		w.dataMax = n
+	}
+}
+
 // kill ends the process at once. It is safe to call more than once.
 func (w *worker) kill() {
 	w.killOnce.Do(func() {
@@ -233,28 +254,38 @@ func (w *worker) kill() {
 	})
 }
 
-// tailWriter keeps the last max bytes written: a worker's stderr, for the
-// error that reports its death.
+// tailWriter keeps the first and the last max bytes written: a worker's
+// stderr, for the error that reports its death (the Go runtime's fatal
+// error comes first, then a long goroutine dump).
 type tailWriter struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
+	mu         sync.Mutex
+	max        int
+	head, tail []byte
 }
 
 func (t *tailWriter) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	n := len(p)
+	if room := t.max - len(t.head); room > 0 {
+		k := min(room, len(p))
+		t.head, p = append(t.head, p[:k]...), p[k:]
 	}
-	return len(p), nil
+	t.tail = append(t.tail, p...)
+	if len(t.tail) > t.max {
+		t.tail = append(t.tail[:0], t.tail[len(t.tail)-t.max:]...)
+	}
+	return n, nil
 }
 
+// String returns the start of the output, and its end when it is longer.
 func (t *tailWriter) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return string(t.buf)
+	if len(t.tail) == 0 {
+		return string(t.head)
+	}
+	return string(t.head) + "\n…\n" + string(t.tail)
 }
 
 // workerPool owns the worker processes of one Engine.
@@ -364,8 +395,8 @@ func (p *workerPool) release(w *worker, nested, keep bool, limits Limits, long b
 		// A worker whose resident set stayed high after a run (Go returns
 		// memory to the system slowly) is replaced rather than measured
 		// against that high base on its next run.
-		rss := w.rss.bytes()
-		keep = rss >= 0 && rss <= w.rss0+limits.Memory/2 && w.uses < maxWorkerUses
+		rss, data := w.rss.bytes(), w.rss.data()
+		keep = rss >= 0 && rss <= w.rss0+limits.Memory && data <= w.data0+limits.Memory && w.uses < maxWorkerUses
 		w.rssBase = rss
 	}
 	p.mu.Lock()

@@ -64,6 +64,14 @@ func serveWorker(in io.Reader, out io.Writer) error {
 		return err
 	}
 	defer e.Close()
+	// A worker is ready once it has a runtime for its first run, so that
+	// no run builds one on its clock (the engine does not start its wall
+	// time before it has one; the parent does, when it sends the run).
+	sb := <-e.spare
+	select {
+	case e.spare <- sb:
+	default: // refilled meanwhile
+	}
 	c := &child{engine: e, dec: gob.NewDecoder(bufio.NewReaderSize(in, 64<<10)), enc: gob.NewEncoder(out),
 		progs: map[string]*Program{}}
 	if err := c.enc.Encode(fromChild{Hello: &wireHello{Protocol: workerProtocol, PID: os.Getpid()}}); err != nil {
@@ -100,6 +108,11 @@ func (c *child) serve(r *wireRun) error {
 			clear(c.progs)
 		}
 		c.progs[r.ProgID], prog = p, p
+		// Compiling is the engine's time, not the script's: as in-process,
+		// where programs come compiled from the cache.
+		if err := c.enc.Encode(fromChild{Started: true}); err != nil {
+			return err
+		}
 	}
 	rec, err := r.Record.record()
 	if err != nil {

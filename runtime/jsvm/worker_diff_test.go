@@ -137,7 +137,7 @@ func TestWorker_givesTheSameResultsAsInProcess(t *testing.T) {
 				return outcome{res, err, h.calls, h.objects}
 			}
 			want, got := run(inProc), run(isolated)
-			if tc.event != "afterDelete" && isolated.workers.nIdle+len(isolated.workers.spare) == 0 {
+			if tc.event != "afterDelete" && len(idleWorkers(isolated, "diff"))+len(idleWorkers(isolated, "acme")) == 0 {
 				t.Fatal("the isolated engine has no worker: the run did not go through one")
 			}
 			if !reflect.DeepEqual(got.res, want.res) {

@@ -10,4 +10,8 @@ func openRSS(int) *procRSS { return &procRSS{} }
 
 func (p *procRSS) bytes() int64 { return -1 }
 
+func (p *procRSS) data() int64 { return -1 }
+
 func (p *procRSS) close() {}
+
+func limitData(int, int64) error { return nil }

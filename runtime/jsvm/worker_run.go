@@ -34,11 +34,14 @@ func (p *workerPool) run(ctx context.Context, prog *Program, event string, in In
 	if !w.known[prog.id] {
 		msg.Source = prog.source
 	}
+	w.backstop(limits)
 	if err := w.send(toChild{Run: msg}, killAt); err != nil {
 		return res, w.died(prog, err)
 	}
-	hostCtx, cancelHost := context.WithDeadline(WithDepth(ctx, depth), deadline)
-	defer cancelHost()
+	// Host calls get the caller's context with the depth and the run's
+	// deadline (made on the first call).
+	hc := &hostContext{parent: WithDepth(ctx, depth)}
+	defer hc.cancel()
 	timer := time.NewTimer(time.Until(killAt))
 	defer timer.Stop()
 	tick := time.NewTicker(p.cfg.PollInterval)
@@ -52,22 +55,29 @@ func (p *workerPool) run(ctx context.Context, prog *Program, event string, in In
 				return res, w.died(prog, w.readErr)
 			}
 			switch {
+			case m.Started:
+				start = time.Now()
+				deadline = start.Add(limits.WallTime)
+				killAt = deadline.Add(p.cfg.Grace)
+				timer.Reset(time.Until(killAt))
 			case m.NeedSource:
 				msg.Source = prog.source
 				if err := w.send(toChild{Run: msg}, killAt); err != nil {
 					return res, w.died(prog, err)
 				}
 			case m.Call != nil:
-				reply, err := serveCall(hostCtx, host, m.Call, &seen, maxDepth)
+				called := time.Now()
+				reply, err := serveCall(hc.get(deadline), host, m.Call, &seen, maxDepth)
 				if err != nil {
 					w.kill()
 					return res, err
 				}
-				// The child waited while the parent served the call.
-				if t := time.Now().Add(p.cfg.Grace); t.After(killAt) {
-					killAt = t
-					timer.Reset(time.Until(killAt))
-				}
+				// The child waited while the parent served the call (a
+				// nested hook may take its own wall time): that time does
+				// not count against the hard bound. The child's own wall
+				// time, which counts it as in-process, still applies.
+				killAt = killAt.Add(time.Since(called))
+				timer.Reset(time.Until(killAt))
 				if err := w.send(toChild{Reply: reply}, killAt); err != nil {
 					return res, w.died(prog, err)
 				}
@@ -101,6 +111,26 @@ func (p *workerPool) run(ctx context.Context, prog *Program, event string, in In
 	}
 }
 
+// hostContext is the context of a run's Host calls, made once.
+type hostContext struct {
+	parent context.Context
+	ctx    context.Context
+	stop   context.CancelFunc
+}
+
+func (h *hostContext) get(deadline time.Time) context.Context {
+	if h.ctx == nil {
+		h.ctx, h.stop = context.WithDeadline(h.parent, deadline)
+	}
+	return h.ctx
+}
+
+func (h *hostContext) cancel() {
+	if h.stop != nil {
+		h.stop()
+	}
+}
+
 func canceledError(ctx context.Context, prog *Program) error {
 	return errs.Wrap(ctx.Err(), errs.Unavailable, "script.canceled", "script %q canceled: %v", prog.name, ctx.Err())
 }
@@ -123,14 +153,16 @@ func done(ctx context.Context, prog *Program, d *wireDone) (res Result, err erro
 func (w *worker) died(prog *Program, cause error) error {
 	w.kill()
 	<-w.exited
-	tail := strings.TrimSpace(w.stderr.String())
-	if strings.Contains(tail, "out of memory") {
-		return limitError(prog.name, "memory", "the worker process ran out of memory")
+	out := strings.TrimSpace(w.stderr.String())
+	// The Go runtime's and the race detector's ways of dying of the data
+	// limit (backstop).
+	for _, oom := range []string{"out of memory", "cannot allocate memory", "failed to allocate"} {
+		if strings.Contains(out, oom) {
+			return limitError(prog.name, "memory", "the worker process ran out of memory")
+		}
 	}
-	if i := strings.LastIndexByte(tail, '\n'); i >= 0 && len(tail)-i < 300 {
-		tail = tail[i+1:]
-	}
-	return errs.Wrap(fmt.Errorf("%v; stderr: %s", cause, clip(tail, 1000)), errs.Internal, "script.internal",
+	first, _, _ := strings.Cut(out, "\n")
+	return errs.Wrap(fmt.Errorf("%v; stderr: %s", cause, clip(first, 500)), errs.Internal, "script.internal",
 		"script %q: its worker process died", prog.name)
 }
 

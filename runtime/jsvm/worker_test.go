@@ -14,6 +14,13 @@ import (
 	"github.com/opencrm/crm/platform/errs"
 )
 
+// idleWorkers returns the workers tenant keeps between runs.
+func idleWorkers(e *Engine, tenant string) []*worker {
+	e.workers.mu.Lock()
+	defer e.workers.mu.Unlock()
+	return append([]*worker(nil), e.workers.idle[tenant]...)
+}
+
 func newIsolatedEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
 	cfg.Limits.Isolation = IsolationProcess
@@ -82,7 +89,9 @@ func TestWorker_memoryBombsEndWithinWallTimePlusGrace(t *testing.T) {
 	}
 }
 
-func fmtMiB(n int64) string { return strings.TrimSuffix(strings.TrimSuffix(time.Duration(n>>20).String(), "ns"), "s") + " MiB" }
+func fmtMiB(n int64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(time.Duration(n>>20).String(), "ns"), "s") + " MiB"
+}
 
 // latencies runs the trivial hook for tenant on e until stop is closed.
 type latencies struct {
@@ -195,9 +204,7 @@ func TestWorker_otherTenantsKeepTheirLatency(t *testing.T) {
 func TestWorker_aKilledWorkerDoesNotBreakTheNextRun(t *testing.T) {
 	e := newIsolatedEngine(t, Config{Limits: Limits{WallTime: 10 * time.Second}})
 	warm(t, e, "victim")
-	e.workers.mu.Lock()
-	victim := e.workers.idle["victim"][0]
-	e.workers.mu.Unlock()
+	victim := idleWorkers(e, "victim")[0]
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		_ = syscall.Kill(victim.cmd.Process.Pid, syscall.SIGKILL)
@@ -218,9 +225,7 @@ func TestWorker_aKilledWorkerDoesNotBreakTheNextRun(t *testing.T) {
 	if err != nil || res.Record["name"] != "Ann" {
 		t.Fatalf("next run: %+v, %v", res, err)
 	}
-	e.workers.mu.Lock()
-	next := e.workers.idle["victim"]
-	e.workers.mu.Unlock()
+	next := idleWorkers(e, "victim")
 	if len(next) != 1 || next[0] == victim {
 		t.Fatal("the next run did not get a new worker")
 	}
@@ -317,7 +322,7 @@ func TestWorker_isolationIsChosenPerTenant(t *testing.T) {
 			if _, err := runScript(t, e, `function beforeCreate() {}`, "beforeCreate", Input{Tenant: "t", Limits: Limits{Isolation: tc.tenant}}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if got := len(e.workers.idle["t"]) == 1; got != tc.want {
+			if got := len(idleWorkers(e, "t")) == 1; got != tc.want {
 				t.Fatalf("ran in a worker: %v, want %v", got, tc.want)
 			}
 		})
@@ -351,5 +356,29 @@ func TestWorker_closeEndsEveryWorker(t *testing.T) {
 	}
 	if _, err := runScript(t, e, `function beforeCreate() {}`, "beforeCreate", Input{}, nil); errs.CodeOf(err) != "script.closed" {
 		t.Fatalf("a run after Close: %v", err)
+	}
+}
+
+// TestWorker_theDataLimitBacksUpThePolling turns the parent's polling of
+// the resident set off: the memory bombs still end with the memory limit,
+// from the worker's own heap watchdog or from its RLIMIT_DATA (the Go
+// runtime dies "out of memory").
+func TestWorker_theDataLimitBacksUpThePolling(t *testing.T) {
+	e := newIsolatedEngine(t, Config{Limits: Limits{WallTime: 20 * time.Second, Memory: 64 << 20},
+		Workers: WorkerConfig{PollInterval: time.Hour}})
+	for _, b := range memoryBombs {
+		t.Run(b.name, func(t *testing.T) {
+			warm(t, e, "bomb")
+			w := idleWorkers(e, "bomb")[0]
+			start := time.Now()
+			_, err := runScript(t, e, "function beforeCreate(ctx) { "+b.src+" }", "beforeCreate", Input{Tenant: "bomb"}, nil)
+			if x := errs.As(err); x == nil || x.Extra["limit"] != "memory" {
+				t.Fatalf("err = %v", err)
+			}
+			if w.dataMax == 0 {
+				t.Fatal("no RLIMIT_DATA was set")
+			}
+			t.Logf("stopped after %v (data limit %d MiB): %v", time.Since(start).Round(time.Millisecond), w.dataMax>>20, err)
+		})
 	}
 }

@@ -12,8 +12,8 @@ import (
 // The protocol between the engine and a worker process: one gob stream in
 // each direction over the child's stdin and stdout (gob messages carry their
 // own length). The parent sends toChild frames, the child fromChild frames.
-// A run is one exchange: the parent sends Run; the child answers with any
-// number of Call frames (ctx.records), each answered by one Reply, and ends
+// A run is one exchange: the parent sends Run; the child answers with
+// Started when it had to compile the program first, any number of Call frames (ctx.records), each answered by one Reply, and ends
 // with Done. A run that must end early (its caller's context ended, a hard
 // bound) ends with the worker: the parent kills it.
 
@@ -31,6 +31,7 @@ type fromChild struct {
 	Call       *wireCall
 	Done       *wireDone
 	NeedSource bool // the child does not have the program of the last Run: send it again with its source
+	Started    bool // the child compiled the program: the run's clock starts now
 }
 
 type wireHello struct {
