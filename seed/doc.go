@@ -16,7 +16,7 @@
 // would have put them.
 //
 // Every record goes through the record pipeline (records.Service.Bulk) as
-// the tenant's admin, so the lead duplicate script, validation, field
+// the tenant's admin, so the lead duplicate rule, validation, field
 // history and the workflow outbox all run. The record service's clock
 // (Clock) is pinned to the moment of each write in the seeded history, so
 // createdAt and the field history carry those dates. A share of the leads
