@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/opencrm/crm/platform/errs"
 	"github.com/opencrm/crm/platform/logx"
 	"github.com/opencrm/crm/plugins"
+	"github.com/opencrm/crm/runtime/jsvm"
 	"github.com/opencrm/crm/seed"
 )
 
@@ -36,10 +38,15 @@ Usage:
   crm seed --tenant NAME --leads N      create a tenant with the sales app and realistic demo data
   crm bench [flags]    load a lead-like object and measure the REST API against the store (see crm bench -h)
 
-Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL.
+Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL,
+  CRM_SCRIPT_ISOLATION (in-process or process: where every tenant's scripts run),
+  CRM_SCRIPT_ISOLATED_TENANTS (comma-separated tenant ids whose scripts run in worker processes).
 `
 
 func main() {
+	// The script engine runs untrusted tenants' scripts in this same
+	// binary, started again as a worker process.
+	jsvm.ServeWorkerIfChild()
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -90,6 +97,21 @@ func env(name, def string) string {
 	return def
 }
 
+// scriptIsolation reads where tenants' scripts run: CRM_SCRIPT_ISOLATION
+// for all of them, CRM_SCRIPT_ISOLATED_TENANTS for some (in worker
+// processes). The engine validates the values.
+func scriptIsolation(cfg *jsvm.Config) {
+	cfg.Limits.Isolation = os.Getenv("CRM_SCRIPT_ISOLATION")
+	for _, id := range strings.Split(os.Getenv("CRM_SCRIPT_ISOLATED_TENANTS"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			if cfg.Tenants == nil {
+				cfg.Tenants = map[string]jsvm.Limits{}
+			}
+			cfg.Tenants[id] = jsvm.Limits{Isolation: jsvm.IsolationProcess}
+		}
+	}
+}
+
 func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -104,6 +126,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.BootstrapToken = os.Getenv("CRM_BOOTSTRAP_TOKEN")
+	scriptIsolation(&cfg.JS)
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,6 +19,11 @@ type Config struct {
 	// Limits are the engine-wide limits; zero fields take DefaultLimits.
 	// Input.Limits overrides them per run (per tenant).
 	Limits Limits
+	// Tenants are limits for some tenants from the deployment's
+	// configuration, by tenant id, over Limits and under Input.Limits: for
+	// example Isolation for the tenants whose scripts run in worker
+	// processes (CRM_SCRIPT_ISOLATED_TENANTS).
+	Tenants map[string]Limits
 	// CacheSize bounds the compiled-program cache (default 1024 programs).
 	CacheSize int
 	// Spare is how many hardened, never-used runtimes are kept ready
@@ -39,16 +45,22 @@ func (c Config) Validate() error {
 	if err := c.Workers.Validate(); err != nil {
 		return err
 	}
+	for _, l := range c.Tenants {
+		if err := l.Validate(); err != nil {
+			return err
+		}
+	}
 	return c.Limits.Validate()
 }
 
 // Engine runs scripts. It is safe for concurrent use; Close stops its
 // goroutines.
 type Engine struct {
-	limits Limits
-	cache  *Cache
-	spare  chan *sandbox
-	dog    *watchdog
+	limits  Limits
+	tenants map[string]Limits
+	cache   *Cache
+	spare   chan *sandbox
+	dog     *watchdog
 	// workers run the tenants isolated in processes; none is started
 	// before the first such run.
 	workers *workerPool
@@ -82,10 +94,11 @@ func New(cfg Config) (*Engine, error) {
 		cfg.MemorySampleInterval = time.Millisecond
 	}
 	e := &Engine{
-		limits: DefaultLimits().Over(cfg.Limits),
-		cache:  NewCache(cfg.CacheSize),
-		stop:   make(chan struct{}),
-		idle:   map[string][]*sandbox{},
+		limits:  DefaultLimits().Over(cfg.Limits),
+		tenants: maps.Clone(cfg.Tenants),
+		cache:   NewCache(cfg.CacheSize),
+		stop:    make(chan struct{}),
+		idle:    map[string][]*sandbox{},
 	}
 	e.workers = newWorkerPool(cfg.Workers)
 	e.dog = newWatchdog(cfg.MemorySampleInterval)
@@ -250,7 +263,7 @@ func IsBefore(event string) bool { return strings.HasPrefix(event, "before") }
 // no such function), or script.canceled (ctx ended).
 func (e *Engine) Run(ctx context.Context, prog *Program, event string, in Input, host Host) (res Result, err error) {
 	start := time.Now()
-	limits := e.limits.Over(in.Limits)
+	limits := e.limits.Over(e.tenants[in.Tenant]).Over(in.Limits)
 	depth := DepthOf(ctx) + 1
 	res.Usage.Depth = depth
 	defer func() { res.Usage.Duration = time.Since(start) }()

@@ -308,17 +308,20 @@ func TestWorker_aProgramThatDoesNotServeWorkersIsReported(t *testing.T) {
 
 func TestWorker_isolationIsChosenPerTenant(t *testing.T) {
 	for _, tc := range []struct {
-		name           string
-		engine, tenant string
-		want           bool
+		name                   string
+		engine, config, tenant string
+		want                   bool
 	}{
-		{"in-process by default", "", "", false},
-		{"a tenant isolated by its limits", "", IsolationProcess, true},
-		{"every tenant isolated by the engine", IsolationProcess, "", true},
-		{"a tenant let in-process by its limits", IsolationProcess, IsolationInProcess, false},
+		{"in-process by default", "", "", "", false},
+		{"a tenant isolated by its limits", "", "", IsolationProcess, true},
+		{"a tenant isolated by the configuration", "", IsolationProcess, "", true},
+		{"every tenant isolated by the engine", IsolationProcess, "", "", true},
+		{"a tenant let in-process by the configuration", IsolationProcess, IsolationInProcess, "", false},
+		{"a tenant let in-process by its limits", IsolationProcess, IsolationProcess, IsolationInProcess, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEngine(t, Config{Limits: Limits{Isolation: tc.engine}, Workers: WorkerConfig{Spare: -1}})
+			e := newEngine(t, Config{Limits: Limits{Isolation: tc.engine}, Tenants: map[string]Limits{"t": {Isolation: tc.config}, "u": {Isolation: IsolationProcess}},
+				Workers: WorkerConfig{Spare: -1}})
 			if _, err := runScript(t, e, `function beforeCreate() {}`, "beforeCreate", Input{Tenant: "t", Limits: Limits{Isolation: tc.tenant}}, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -327,7 +330,7 @@ func TestWorker_isolationIsChosenPerTenant(t *testing.T) {
 			}
 		})
 	}
-	if err := (Limits{Isolation: "thread"}).Validate(); errs.CodeOf(err) != "script.limits" {
+	if _, err := New(Config{Tenants: map[string]Limits{"t": {Isolation: "thread"}}}); errs.CodeOf(err) != "script.limits" {
 		t.Fatalf("an unknown isolation: %v", err)
 	}
 }
