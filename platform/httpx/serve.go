@@ -20,8 +20,9 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 // Serve answers requests on ln until ctx is cancelled, then shuts down
 // gracefully: /readyz turns 503 at once, the listener closes (new
-// connections are refused), idle keep-alive connections close, and requests
-// in flight run to completion for up to Config.ShutdownTimeout. It returns
+// connections are refused), idle keep-alive connections close (and so do
+// connections that have sent nothing for 2 seconds: spares a client opened),
+// and requests in flight run to completion for up to Config.ShutdownTimeout. It returns
 // nil after a complete drain. If requests are still running when the time is
 // up, their contexts are cancelled and Serve returns an error wrapping
 // context.DeadlineExceeded; those connections are left to close when their
@@ -41,7 +42,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.cancelBase()
 	done := make(chan error, 1)
 	s.serving.Store(true)
-	go func() { done <- s.app.Listener(ln) }()
+	spares := newSpareListener(ln)
+	go func() { done <- s.app.Listener(spares) }()
 
 	select {
 	case err := <-done:
@@ -57,7 +59,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	start := time.Now()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	stopSpares := make(chan struct{})
+	go func() { // closes connections that were opened and never used
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSpares:
+				return
+			case now := <-tick.C:
+				spares.closeSpares(now, spareGrace)
+			}
+		}
+	}()
 	shutErr := s.app.ShutdownWithContext(sctx)
+	close(stopSpares)
 	// If Listener had not yet registered ln with fasthttp when Shutdown
 	// ran, closing it here makes its Serve return at once.
 	_ = ln.Close()

@@ -188,3 +188,34 @@ func TestNew_refusesNegativeConfig(t *testing.T) {
 	}()
 	httpx.New(httpx.Config{RequestTimeout: -time.Second}, nil, nil)
 }
+
+// A connection a client opened and never used (Go's http.Transport dials
+// spares under concurrency) held the shutdown until the read timeout:
+// fasthttp counts it as active, and Serve failed with nothing in flight.
+func TestServe_closesSpareConnectionsOnShutdown(t *testing.T) {
+	e := newEnv(t, httpx.Config{ShutdownTimeout: 6 * time.Second}, nil)
+	spare, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	time.Sleep(100 * time.Millisecond) // accepted by the server
+	start := time.Now()
+	e.cancel()
+	select {
+	case err := <-e.served:
+		if err != nil {
+			t.Fatalf("Serve returned %v with nothing in flight, want nil", err)
+		}
+		if took := time.Since(start); took > 4*time.Second {
+			t.Fatalf("shutdown took %s", took)
+		}
+		e.served <- nil // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	_ = spare.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := spare.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the spare connection is still open")
+	}
+}
