@@ -41,6 +41,13 @@ func TestDecodeJSON_refusesWhatIsNotOneWellFormedJSONValue(t *testing.T) {
 			}
 			return c.JSON(v)
 		})
+		s.API().Post("/strict", func(c *fiber.Ctx) error {
+			var v typed
+			if err := httpx.DecodeStrictJSON(c, &v); err != nil {
+				return err
+			}
+			return c.JSON(v)
+		})
 	})
 	const js = "application/json"
 	for _, tc := range []struct {
@@ -65,6 +72,10 @@ func TestDecodeJSON_refusesWhatIsNotOneWellFormedJSONValue(t *testing.T) {
 		{name: "non-UTF-8 charset is refused", path: "/any", ctype: "application/json; charset=latin1", body: `{"a":1}`, status: 400, code: "request.unsupported_media_type"},
 		{name: "gzip body is refused", path: "/any", ctype: js, body: gzipped(`{"a":1}`), extra: []string{"Content-Encoding", "gzip"}, status: 400, code: "request.unsupported_encoding"},
 		{name: "wrong type for a struct field is 422 naming it", path: "/typed", ctype: js, body: `{"name":"x","count":"many"}`, status: 422, code: "request.wrong_type"},
+		{name: "an unknown member of a struct is ignored", path: "/typed", ctype: js, body: `{"name":"x","cuont":1}`, status: 200},
+		{name: "strict: an unknown member is 422 naming it", path: "/strict", ctype: js, body: `{"name":"x","cuont":1}`, status: 422, code: "request.unknown_member"},
+		{name: "strict: known members decode", path: "/strict", ctype: js, body: `{"name":"x","count":1}`, status: 200},
+		{name: "strict: a wrong type is still request.wrong_type", path: "/strict", ctype: js, body: `{"count":"many"}`, status: 422, code: "request.wrong_type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hdr := append([]string{}, tc.extra...)
@@ -82,9 +93,9 @@ func TestDecodeJSON_refusesWhatIsNotOneWellFormedJSONValue(t *testing.T) {
 			if tc.position != 0 && p["offset"] != float64(tc.position) {
 				t.Fatalf("offset = %v, want %d: %s", p["offset"], tc.position, r.body)
 			}
-			if tc.code == "request.wrong_type" {
+			if want := map[string]string{"request.wrong_type": "count", "request.unknown_member": "cuont"}[tc.code]; want != "" {
 				fe, _ := p["errors"].([]any)
-				if len(fe) != 1 || fe[0].(map[string]any)["field"] != "count" {
+				if len(fe) != 1 || fe[0].(map[string]any)["field"] != want {
 					t.Fatalf("errors = %v", p["errors"])
 				}
 			}

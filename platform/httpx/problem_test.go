@@ -162,3 +162,28 @@ func TestProblem_panicIs500AndServerKeepsServing(t *testing.T) {
 		}
 	}
 }
+
+func TestProblemOf_isTheDocumentOfTheErrorHandler(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+		code   string
+		detail string
+	}{
+		{"a domain error keeps its text and fields", errs.New(errs.Invalid, "record.invalid", "1 field is invalid").WithField("amount", "minimum", "must be >= 0"),
+			422, "record.invalid", "1 field is invalid"},
+		{"an internal error shows the generic detail", errs.New(errs.Internal, "db.down", "password=secret"), 500, "db.down", ""},
+		{"an unknown error is internal", fmt.Errorf("boom"), 500, "internal", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := httpx.ProblemOf(tc.err)
+			if p.Status != tc.status || p.Code != tc.code || p.Type != httpx.ProblemBase+map[int]string{422: "invalid", 500: "internal"}[tc.status] || p.Title == "" || p.RequestID != "" {
+				t.Fatalf("problem %+v", p)
+			}
+			if tc.detail != "" && p.Detail != tc.detail || tc.status == 500 && strings.Contains(p.Detail, "secret") {
+				t.Fatalf("detail %q", p.Detail)
+			}
+		})
+	}
+}
