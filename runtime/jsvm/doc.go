@@ -4,7 +4,8 @@
 // that keeps a hostile script from hurting the process or another tenant.
 //
 // It is the only package that imports github.com/dop251/goja. It imports
-// platform/errs and nothing else of the project: the record pipeline calls it
+// platform/errs and nothing else of the project (and golang.org/x/sys/unix
+// for a worker's resource limit): the record pipeline calls it
 // and hands it a Host (declared here) through which scripts read and write
 // records, so the object model never imports the JavaScript engine.
 //
@@ -86,7 +87,7 @@
 //     subclasses, whose non-callable exec would make goja fall back to its
 //     unguarded native exec.
 //   - Memory: goja has no heap limit and string concatenation in a loop (s +=
-//     s) grows without any guarded built-in. The Engine runs one watchdog
+//     s) grows without any guarded built-in. In-process, the Engine runs one watchdog
 //     goroutine, awake only while a run has lasted longer than one sampling
 //     interval, which samples the live heap
 //     (runtime/metrics) every Config.MemorySampleInterval and interrupts every
@@ -101,15 +102,46 @@
 //     run deeper than Limits.Depth is refused before it starts, so a hook that
 //     updates its own record forever ends with the "depth" limit.
 //
+// # Hard bounds: worker processes
+//
+// Every stop above waits for the script to reach an instruction boundary.
+// One step can be a single long native operation: s += s copies a 64 MiB
+// string in one memmove, which took about a second on a machine whose fresh
+// memory faults in slowly; the run then ends well past its limit (measured:
+// 1.3-1.6 s late) and the garbage collector's stop-the-world waits for that
+// copy, pausing the other tenants (0.25-0.8 s seen). No interrupt can help,
+// so a hard bound needs another process.
+//
+// A tenant whose Limits.Isolation is IsolationProcess (engine-wide in
+// Config.Limits, per tenant in Config.Tenants or Input.Limits) runs its
+// scripts in worker processes: the same binary started again
+// (ServeWorkerIfChild), running this same engine in-process, its ctx.records
+// served by the parent's Host over the pipe. The parent kills a worker that
+// passes its wall time plus a grace or whose resident set grows past the
+// memory limit, and sets an RLIMIT_DATA backstop; worker.go has the details,
+// the protocol is in worker_wire.go. The results are the in-process
+// engine's, value for value (TestWorker_givesTheSameResultsAsInProcess).
+//
+// When to choose which: in-process costs about 15 µs for a trivial hook and
+// a runtime per tenant; a worker costs a pipe round trip (about 130-250 µs
+// here, BenchmarkWorkerTrivialHook) and a process per tenant (about 15 MiB
+// resident), but a runaway step ends at wall time plus grace and nothing
+// of it reaches the other tenants' latency. Keep trusted tenants in-process
+// and isolate the ones whose scripts are not known.
+//
 // # Known gaps
 //
-//   - A guarded built-in may finish one step past its limit (JSON.stringify
-//     quotes up to Limits.StringLength characters before stopping; a string
-//     concatenation that crosses the memory budget completes before the
-//     interrupt is seen), so peak memory can reach a few times Limits.Memory.
-//   - Memory is attributed by time window, not by run (see above).
+//   - In-process, a guarded built-in may finish one step past its limit
+//     (JSON.stringify quotes up to Limits.StringLength characters before
+//     stopping; a string concatenation that crosses the memory budget
+//     completes before the interrupt is seen), so peak memory can reach a
+//     few times Limits.Memory, and memory is attributed by time window, not
+//     by run (see above). Worker processes bound both per run.
 //   - A run's CPU is bounded by wall time only; runs are not preempted in
-//     favour of other tenants beyond what the Go scheduler does.
+//     favour of other tenants beyond what the Go scheduler (or, for
+//     workers, the kernel's) does.
+//   - A canceled context kills a busy worker (it reads its pipe only between
+//     runs and during ctx.records calls), which then costs a process start.
 //
 // Scripts are compiled in strict mode: assigning to the frozen API objects or
 // to an undeclared variable is an error rather than a silent no-op.
