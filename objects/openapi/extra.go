@@ -52,7 +52,7 @@ func (g *gen) extra() {
 					"body": obj{"description": "What the request alone would have answered: a record, a page, or a problem document (no requestId) when status is 400 or more. Absent for 204."}}}}}}
 	g.paths["/composite"] = obj{"post": obj{"operationId": "runComposite", "tags": []any{"Composite"},
 		"summary":     "Run up to 25 record requests in order",
-		"description": "With allOrNone every request takes effect or none does (one store transaction); the first failure keeps its status, the later requests answer 424 (composite.not_run) and rolledBack is true: the answers of the requests before the failure show what they did before it was rolled back. A store without transactions answers allOrNone with 409. An unknown member is 422.",
+		"description": "With allOrNone every request takes effect or none does (one store transaction); the first failure keeps its status, the later requests answer 424 (composite.not_run) and rolledBack is true: the answers of the requests before the failure show what they did before it was rolled back. A store without transactions answers allOrNone with 409. An unknown member is 422. The answer is 200 also when the batch rolled back, so with an Idempotency-Key it is kept like any answer: retry a rolled-back batch with a new key.",
 		"parameters":  []any{ref("parameters", "IdempotencyKey")},
 		"requestBody": obj{"required": true, "content": jsonContent(schemaRef("CompositeRequest"))},
 		"responses": responses(obj{"200": obj{"description": "Each request's answer.", "content": jsonContent(schemaRef("CompositeResponse")),

@@ -309,7 +309,8 @@ func (g *gen) commonSchemas() {
 	g.schemas["Problem"] = obj{"type": "object", "description": "An RFC 9457 problem document.",
 		"required": []any{"type", "title", "status", "code"},
 		"properties": obj{
-			"type":      obj{"type": "string", "format": "uri", "examples": []any{"https://crm.example/problems/invalid"}},
+			"type": obj{"type": "string", "format": "uri", "examples": []any{"https://crm.example/problems/validation"},
+				"description": "The problem type: https://crm.example/problems/ followed by malformed (400), unauthenticated (401), forbidden (403), not_found (404), method_not_allowed (405), conflict (409), stale (412), too_large (413), validation (422), failed_dependency (424, composite), rate_limited (429), internal (500) or unavailable (503). Match on it, on status and on code; title and detail are for people."},
 			"title":     obj{"type": "string"},
 			"status":    obj{"type": "integer", "minimum": 400, "maximum": 599},
 			"detail":    obj{"type": "string"},

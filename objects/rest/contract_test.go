@@ -279,3 +279,25 @@ func TestRecordsAPI_ifMatchTakesAListOfETags(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) { env.Run(t, s) })
 	}
 }
+
+// API.md's error example: {"type":"https://crm.example/problems/validation",
+// "title":...,"status":422,"detail":"2 fields are invalid","errors":[...]}.
+func TestErrors_haveTheShapeOfAPIMDsExample(t *testing.T) {
+	env := setup(t)
+	res := env.Do(t, "POST", "/api/v1/records/invoice", env.Tokens["admin"], `{"amount": -1, "status": "lost"}`)
+	var p problem
+	if err := json.Unmarshal(res.Body, &p); err != nil || res.Status != 422 {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("content type %q", ct)
+	}
+	if p.Type != "https://crm.example/problems/validation" || !p.complete() || p.Status != 422 || p.Detail != "2 fields are invalid" || len(p.Errors) != 2 {
+		t.Fatalf("problem %+v", p)
+	}
+	for _, e := range p.Errors {
+		if e.Field == "" || e.Code == "" || e.Message == "" {
+			t.Errorf("field error %+v lacks a member", e)
+		}
+	}
+}

@@ -22,7 +22,8 @@ const ContentTypeProblem = "application/problem+json"
 
 // ProblemBase prefixes the type URI of every problem: the type of an
 // *errs.Error of kind k is ProblemBase + k.String(), e.g.
-// "https://crm.example/problems/not_found".
+// "https://crm.example/problems/not_found", except that invalid input
+// (422) is ProblemBase + "validation", as in API.md's error example.
 const ProblemBase = "https://crm.example/problems/"
 
 // ExtraRetryAfter is the errs.Error Extra member, in whole seconds (an int or
@@ -66,6 +67,9 @@ func StatusOf(k errs.Kind) int {
 func ProblemType(k errs.Kind) string {
 	if _, ok := kindInfo[k]; !ok {
 		k = errs.Internal
+	}
+	if k == errs.Invalid {
+		return ProblemBase + "validation"
 	}
 	return ProblemBase + k.String()
 }
@@ -158,7 +162,7 @@ func fromDomain(e *errs.Error) outcome {
 		return internal(code)
 	}
 	o := outcome{
-		p: Problem{Type: ProblemBase + e.Kind.String(), Title: ki.title, Status: ki.status,
+		p: Problem{Type: ProblemType(e.Kind), Title: ki.title, Status: ki.status,
 			Detail: e.Message, Code: e.Code, Errors: e.Fields},
 		logLevel: slog.LevelDebug, logMsg: "request refused",
 	}

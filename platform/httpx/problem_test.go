@@ -38,7 +38,11 @@ func TestProblem_eachKindRendersItsStatusTypeAndMembers(t *testing.T) {
 		t.Run(tc.kind.String(), func(t *testing.T) {
 			r := e.do(t, "GET", fmt.Sprintf("/api/v1/fail/%d", int(tc.kind)), nil)
 			p := problem(t, r, tc.status, "test.failed")
-			if want := "https://crm.example/problems/" + tc.kind.String(); p["type"] != want {
+			slug := tc.kind.String()
+			if tc.kind == errs.Invalid {
+				slug = "validation" // API.md's example
+			}
+			if want := "https://crm.example/problems/" + slug; p["type"] != want {
 				t.Errorf("type = %v, want %s", p["type"], want)
 			}
 			if tc.kind == errs.Internal {
@@ -178,7 +182,7 @@ func TestProblemOf_isTheDocumentOfTheErrorHandler(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := httpx.ProblemOf(tc.err)
-			if p.Status != tc.status || p.Code != tc.code || p.Type != httpx.ProblemBase+map[int]string{422: "invalid", 500: "internal"}[tc.status] || p.Title == "" || p.RequestID != "" {
+			if p.Status != tc.status || p.Code != tc.code || p.Type != httpx.ProblemBase+map[int]string{422: "validation", 500: "internal"}[tc.status] || p.Title == "" || p.RequestID != "" {
 				t.Fatalf("problem %+v", p)
 			}
 			if tc.detail != "" && p.Detail != tc.detail || tc.status == 500 && strings.Contains(p.Detail, "secret") {
