@@ -260,7 +260,7 @@ func commonHeaders() obj {
 	return obj{
 		"ETag": obj{"description": "The record's version as an entity tag, like \"3\". Send it in If-Match.",
 			"schema": obj{"type": "string", "examples": []any{`"3"`}}},
-		"Location":           obj{"description": "The URL of the created record.", "schema": obj{"type": "string", "format": "uri-reference"}},
+		"Location":           obj{"description": "The URL of the created resource.", "schema": obj{"type": "string", "format": "uri-reference"}},
 		"RetryAfter":         obj{"description": "Seconds to wait before retrying.", "schema": obj{"type": "integer", "minimum": 0}},
 		"IdempotentReplayed": obj{"description": "Present when the answer is the stored answer of an earlier request with the same Idempotency-Key.", "schema": obj{"type": "string", "enum": []any{"true"}}},
 		"WWWAuthenticate":    obj{"description": "The authentication scheme: Bearer.", "schema": obj{"type": "string"}},

@@ -70,13 +70,13 @@ func (g *gen) platform() {
 		"summary":     "Create a tenant",
 		"description": "Only with the operator's bootstrap token (CRM_BOOTSTRAP_TOKEN) as the bearer credential. The answer holds an API key that acts as the tenant's admin; it is shown once.",
 		"requestBody": obj{"required": true, "content": jsonContent(schemaRef("NewTenant"))},
-		"responses": responses(obj{"201": obj{"description": "Created.", "content": jsonContent(schemaRef("TenantCreated"))}},
+		"responses": responses(obj{"201": obj{"description": "Created.", "content": jsonContent(schemaRef("TenantCreated")), "headers": noStore()}},
 			400, 401, 409, 413, 422, 500, 503)}}
 	authTags := []any{"Auth"}
 	g.paths["/auth/login"] = obj{"post": obj{"operationId": "login", "tags": authTags, "summary": "Sign in",
 		"security":    []any{},
 		"requestBody": obj{"required": true, "content": jsonContent(schemaRef("LoginRequest"))},
-		"responses": responses(obj{"200": obj{"description": "A session token to send as the bearer credential.", "content": jsonContent(schemaRef("Session"))}},
+		"responses": responses(obj{"200": obj{"description": "A session token to send as the bearer credential.", "content": jsonContent(schemaRef("Session")), "headers": noStore()}},
 			400, 401, 413, 422, 429, 500, 503)}}
 	g.paths["/auth/logout"] = obj{"post": obj{"operationId": "logout", "tags": authTags, "summary": "Sign out",
 		"description": "Ends the session whose token is the credential.",
@@ -91,7 +91,7 @@ func (g *gen) platform() {
 		"post": obj{"operationId": "createApiKey", "tags": keyTags, "summary": "Create an API key",
 			"description": "The key acts as the user it names (default: the caller). It is shown once.",
 			"requestBody": obj{"required": true, "content": jsonContent(schemaRef("NewApiKey"))},
-			"responses": responses(obj{"201": obj{"description": "Created.", "content": jsonContent(schemaRef("ApiKeyCreated"))}},
+			"responses": responses(obj{"201": obj{"description": "Created.", "content": jsonContent(schemaRef("ApiKeyCreated")), "headers": withLocation(noStore())}},
 				authed(400, 404, 413, 422)...)},
 	}
 	g.paths["/apikeys/{id}"] = obj{"delete": obj{"operationId": "revokeApiKey", "tags": keyTags, "summary": "Revoke an API key",
@@ -104,7 +104,7 @@ func (g *gen) platform() {
 			"responses": responses(obj{"200": obj{"description": "The users.", "content": jsonContent(schemaRef("UserList"))}}, authed()...)},
 		"post": obj{"operationId": "createUser", "tags": userTags, "summary": "Create a user",
 			"requestBody": obj{"required": true, "content": jsonContent(schemaRef("NewUser"))},
-			"responses": responses(obj{"201": obj{"description": "Created.", "content": jsonContent(schemaRef("User"))}},
+			"responses": responses(obj{"201": obj{"description": "Created.", "content": jsonContent(schemaRef("User")), "headers": withLocation(obj{})}},
 				authed(400, 409, 413, 422)...)},
 	}
 	g.paths["/users/{id}"] = obj{"get": obj{"operationId": "getUser", "tags": userTags, "summary": "Read a user",
@@ -233,3 +233,15 @@ func (g *gen) identitySchemas() {
 
 // tenantNamePattern is the syntax of tenant names.
 const tenantNamePattern = `^[a-z][a-z0-9-]{1,39}$`
+
+// noStore is the Cache-Control header of answers that hold a secret.
+func noStore() obj {
+	return obj{"Cache-Control": obj{"description": "no-store: the answer holds a secret that no cache may keep.",
+		"schema": obj{"type": "string", "const": "no-store"}}}
+}
+
+// withLocation adds the Location of a created resource to headers.
+func withLocation(headers obj) obj {
+	headers["Location"] = ref("headers", "Location")
+	return headers
+}

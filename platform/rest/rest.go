@@ -125,6 +125,7 @@ func (h *handlers) createTenant(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store") // the answer holds a secret
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
 		"tenant": fiber.Map{"id": out.Tenant.ID, "name": out.Tenant.Name},
 		"admin":  out.Admin,
@@ -148,6 +149,7 @@ func (h *handlers) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store") // the answer holds a secret
 	return c.JSON(s)
 }
 
@@ -178,6 +180,8 @@ func (h *handlers) createKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store") // the answer holds a secret
+	c.Location("/api/v1/apikeys/" + k.ID)
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": k.ID, "key": full, "name": k.Name, "user": k.User,
 		"prefix": k.Prefix, "createdAt": k.CreatedAt})
 }
@@ -206,6 +210,7 @@ func (h *handlers) createUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Location("/api/v1/users/" + u.ID)
 	return c.Status(fiber.StatusCreated).JSON(u)
 }
 
