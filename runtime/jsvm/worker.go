@@ -164,7 +164,15 @@ func startWorker(cfg WorkerConfig) (*worker, error) {
 	// hook 130-160 µs instead of 170-190). Its own timers may fire up to a
 	// preemption period (10 ms) late; the parent's bounds do not depend on
 	// them.
-	w.cmd.Env = append(os.Environ(), workerEnv+"=1", "GOMAXPROCS=1")
+	//
+	// The environment is not passed on (it may hold the store's
+	// credentials), but for the time zone scripts' dates use.
+	w.cmd.Env = []string{workerEnv + "=1", "GOMAXPROCS=1"}
+	for _, k := range []string{"TZ", "ZONEINFO"} {
+		if v, ok := os.LookupEnv(k); ok {
+			w.cmd.Env = append(w.cmd.Env, k+"="+v)
+		}
+	}
 	w.cmd.Stdin, w.cmd.Stdout, w.cmd.Stderr = childIn, childOut, w.stderr
 	err = w.cmd.Start()
 	childIn.Close()
