@@ -201,14 +201,14 @@ var problemStatuses = []struct {
 	name        string
 	description string
 }{
-	{"400", "BadRequest", "The request is malformed: bad JSON, an unknown query parameter value, a filter with a syntax error (its position is in `errors`), a bad cursor or If-Match."},
+	{"400", "BadRequest", "The request is malformed: bad JSON, a query parameter the route does not take (request.unknown_parameter) or a bad value of one, a filter with a syntax error (its position is in `errors`), a bad cursor or If-Match."},
 	{"401", "Unauthorized", "No credential, or one that is not valid."},
 	{"403", "Forbidden", "The credential may not do this, or may not edit a field it sent (named in `errors`)."},
 	{"404", "NotFound", "No such object or record, or one the caller may not see."},
 	{"409", "Conflict", "The request conflicts with the current state: a duplicate value of a unique field (named in `errors`), or a change that would lose data."},
 	{"412", "PreconditionFailed", "If-Match named a version that is no longer current: read the record again."},
 	{"413", "ContentTooLarge", "The body or the batch is larger than the limit."},
-	{"422", "UnprocessableContent", "The input is invalid: `errors` lists each field with a stable code (required, unknown_field, read_only, type, format, enum, minimum, scale...)."},
+	{"422", "UnprocessableContent", "The input is invalid: `errors` lists each field with a stable code (required, unknown_field, read_only, type, format, enum, minimum, scale...). A member a request body (bulk, aggregate, composite, import) does not take is request.unknown_member."},
 	{"429", "TooManyRequests", "Too many requests for this credential: retry after the Retry-After delay."},
 	{"500", "InternalError", "A bug. The details are logged; quote the requestId when reporting it."},
 	{"503", "ServiceUnavailable", "The server is shutting down, or the request took too long."},

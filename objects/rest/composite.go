@@ -143,6 +143,13 @@ func (h *handlers) runSub(ctx context.Context, r subRequest, answers map[string]
 	parts := strings.Split(strings.TrimPrefix(u.Path, "/api/v1/records/"), "/")
 	q := u.Query()
 	object := parts[0]
+	takes := map[int][]string{1: listParams, 2: getParams}[len(parts)]
+	if strings.ToUpper(r.Method) != "GET" {
+		takes = nil
+	}
+	if err := checkParams(q, takes...); err != nil {
+		return fail(err)
+	}
 	ok := func(status int, v any) subResult { return subResult{Ref: r.Ref, Status: status, Body: v} }
 	switch m := strings.ToUpper(r.Method); {
 	case len(parts) == 1 && m == "POST":

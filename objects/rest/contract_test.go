@@ -301,3 +301,27 @@ func TestErrors_haveTheShapeOfAPIMDsExample(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordsAPI_unknownQueryParametersAreRefused(t *testing.T) {
+	env := setup(t)
+	inv := create(t, env, "invoice", `{"amount": 3}`)
+	u := "/api/v1/records/invoice/" + inv["id"].(string)
+	for _, s := range []testenv.Scenario{
+		// A misspelt filter listed every record.
+		{Name: "a misspelt filter", As: "admin", Method: "GET", URL: "/api/v1/records/invoice?filtre=amount%20%3E%205", Status: 400,
+			Problem: "request.unknown_parameter", Contains: []string{`"field":"filtre"`, "filter, sort, limit, cursor, fields, expand"}},
+		{Name: "a parameter of lists on a record", As: "admin", Method: "GET", URL: u + "?limit=5", Status: 400, Problem: "request.unknown_parameter"},
+		// purge belongs to object deletes; a record delete ignored it.
+		{Name: "purge on a record delete", As: "admin", Method: "DELETE", URL: u + "?purge=true", Status: 400, Problem: "request.unknown_parameter"},
+		{Name: "an export option it lacks", As: "admin", Method: "GET", URL: "/api/v1/records/invoice/export?limit=5", Status: 400, Problem: "request.unknown_parameter"},
+		{Name: "a composite sub-request's url is checked too", As: "admin", Method: "POST", URL: "/api/v1/composite",
+			Body: `{"requests":[{"ref":"a","method":"GET","url":"/api/v1/records/invoice?filtre=x"}]}`, Status: 200,
+			Contains: []string{`"status":400`, `"code":"request.unknown_parameter"`}},
+		{Name: "every parameter a list takes is accepted", As: "admin", Method: "GET",
+			URL: "/api/v1/records/invoice?filter=amount%20%3E%201&sort=-amount&limit=5&fields=amount,account&expand=account", Status: 200},
+		{Name: "the parameters a record takes are accepted", As: "admin", Method: "GET", URL: u + "?fields=amount,account&expand=account", Status: 200},
+	} {
+		t.Run(s.Name, func(t *testing.T) { env.Run(t, s) })
+	}
+	env.MustDo(t, "GET", u, env.Tokens["admin"], "", 200, nil) // the refused delete changed nothing
+}

@@ -52,21 +52,22 @@ func Mount(api fiber.Router, d Deps) {
 	h.mountViews(api)
 	h.mountMigrations(api)
 
-	api.Post("/composite", h.composite)
-	api.Post("/records/:object/bulk", h.bulk)
-	api.Post("/records/:object/import", h.startImport)
-	api.Get("/records/:object/export", h.export)
-	api.Get("/imports/:id", h.getImport)
-	api.Post("/records/:object/aggregate", h.aggregate)
-	api.Post("/records/:object", h.create)
-	api.Get("/records/:object", h.list)
-	api.Get("/records/:object/:id", h.get)
-	api.Patch("/records/:object/:id", h.patch)
-	api.Delete("/records/:object/:id", h.remove)
-	api.Post("/records/:object/:id/restore", h.restore)
-	api.Get("/recyclebin/:object", h.recycleBin)
-	api.Get("/records/:object/:id/history", h.history)
-	api.Get("/records/:object/:id/related/:child", h.related) // related lists: related.go
+	none := params()
+	api.Post("/composite", none, h.composite)
+	api.Post("/records/:object/bulk", none, h.bulk)
+	api.Post("/records/:object/import", none, h.startImport)
+	api.Get("/records/:object/export", params(exportParams...), h.export)
+	api.Get("/imports/:id", none, h.getImport)
+	api.Post("/records/:object/aggregate", none, h.aggregate)
+	api.Post("/records/:object", none, h.create)
+	api.Get("/records/:object", params(listParams...), h.list)
+	api.Get("/records/:object/:id", params(getParams...), h.get)
+	api.Patch("/records/:object/:id", none, h.patch)
+	api.Delete("/records/:object/:id", none, h.remove)
+	api.Post("/records/:object/:id/restore", none, h.restore)
+	api.Get("/recyclebin/:object", params(binParams...), h.recycleBin)
+	api.Get("/records/:object/:id/history", none, h.history)
+	api.Get("/records/:object/:id/related/:child", params(relatedParams...), h.related) // related lists: related.go
 }
 
 // metadataWriter guards metadata changes: Deps.MetadataWriter (roles with
