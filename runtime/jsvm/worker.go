@@ -67,7 +67,8 @@ type WorkerConfig struct {
 	// first isolated run has happened (default 1; negative keeps none).
 	Spare int
 	// IdlePerTenant bounds the workers a tenant keeps between runs
-	// (default 2); MaxIdle bounds them in all (default 16).
+	// (default 4: hooks nest, and each level holds a worker); MaxIdle bounds
+	// them in all (default 16).
 	IdlePerTenant, MaxIdle int
 	// Grace is how long past its wall time a run may take before its worker
 	// is killed (default 100 ms).
@@ -88,7 +89,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	}
 	def(&c.Max, 8)
 	def(&c.Spare, 1)
-	def(&c.IdlePerTenant, 2)
+	def(&c.IdlePerTenant, 4)
 	def(&c.MaxIdle, 16)
 	if c.Grace == 0 {
 		c.Grace = 100 * time.Millisecond
