@@ -31,16 +31,18 @@ import (
 // worker (SIGKILL) when a run lasts its wall time plus WorkerConfig.Grace,
 // not counting the time the parent spent serving its ctx.records calls
 // (the child's own timer counts that, as in-process), and when the
-// worker's resident set has grown
-// by more than Limits.Memory since the run began (read from /proc every
-// PollInterval). Either stop is the usual script.limit error naming "time"
-// or "memory". A killed worker is replaced by a fresh one in the
+// worker's resident set has grown by more than Limits.Memory since the run
+// began (read from /proc every PollInterval). Either stop is the usual
+// script.limit error naming "time" or "memory". An RLIMIT_DATA backs the
+// polling up (backstop). A killed worker is replaced by a fresh one in the
 // background.
 //
 // Workers serve the runs of one tenant only, one run at a time, and are
-// reused between that tenant's runs (their engine already keeps no state
-// between runs; a process per tenant also keeps another tenant's records out
-// of reach of any sandbox escape). Top-level runs in workers are bounded by
+// reused between that tenant's runs: their engine already keeps no state
+// between runs, and a sandbox escape would find no other tenant's records
+// in its memory. NB: a worker runs as the same user as the server, in its
+// directory, and gets none of its environment; it is no security boundary
+// against an escape beyond that. Top-level runs in workers are bounded by
 // WorkerConfig.Max; a hook run nested in a worker's ctx.records call (the
 // record pipeline runs hooks again) takes another worker without waiting for
 // a slot, as the outer worker is blocked on it: nesting is bounded by
@@ -49,7 +51,8 @@ import (
 //
 // Cost: a trivial hook takes a pipe round trip and two gob encodings more
 // than in-process (see BenchmarkWorkerTrivialHook), each worker holds a Go
-// runtime (tens of MiB resident), and a killed worker costs a process start.
+// runtime (about 15 MiB resident), and a killed worker costs a process
+// start.
 // Choose IsolationProcess for tenants whose scripts are not trusted to stay
 // far from the limits (trial tenants, tenants whose consultants are not
 // known); the in-process default is bounded for everything but a single
