@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"strconv"
 	"strings"
 
@@ -159,6 +160,10 @@ func (h *handlers) ifMatch(c *fiber.Ctx) (int64, error) {
 }
 
 func (h *handlers) patch(c *fiber.Ctx) error {
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "application/json-patch+json" {
+		return errs.New(errs.Malformed, httpx.CodeUnsupportedMediaType,
+			"PATCH takes a JSON merge patch (RFC 7396) as application/merge-patch+json or application/json, not a JSON Patch (RFC 6902)")
+	}
 	body, err := decodeRecord(c)
 	if err != nil {
 		return err
