@@ -90,10 +90,13 @@
 //     s) grows without any guarded built-in. In-process, the Engine runs one watchdog
 //     goroutine, awake only while a run has lasted longer than one sampling
 //     interval, which samples the live heap
-//     (runtime/metrics) every Config.MemorySampleInterval and interrupts every
-//     run whose heap growth since its start exceeds Limits.Memory. Heap growth
-//     is process-wide, so a run that overlaps a memory bomb may be stopped with
-//     it; the guards above keep ordinary scripts far from the budget, and the
+//     (runtime/metrics) every Config.MemorySampleInterval. When the heap has
+//     grown by more than Limits.Memory since a run started, it interrupts the
+//     longest-running of the runs over their limit and measures the others
+//     afresh from that moment: heap growth is process-wide, and a short run
+//     that merely overlapped a memory bomb must not be stopped with it (a
+//     second bomb is stopped once it has grown past its limit again). The
+//     guards above keep ordinary scripts far from the budget, and the
 //     watchdog is the hard bound that keeps the process alive.
 //   - Wall time: a timer interrupts the runtime after Limits.WallTime, and the
 //     caller's context cancels the run the same way.

@@ -18,11 +18,17 @@ type watchdog struct {
 	wake     chan struct{}
 
 	mu   sync.Mutex
-	runs map[*run]int64 // run -> memory limit
+	runs map[*run]watched
+}
+
+// watched is a run's memory limit and when the watchdog began watching it.
+type watched struct {
+	limit int64
+	since time.Time
 }
 
 func newWatchdog(interval time.Duration) *watchdog {
-	return &watchdog{interval: interval, wake: make(chan struct{}, 1), runs: map[*run]int64{}}
+	return &watchdog{interval: interval, wake: make(chan struct{}, 1), runs: map[*run]watched{}}
 }
 
 func readHeap(s []metrics.Sample) uint64 {
@@ -37,7 +43,7 @@ func (w *watchdog) add(r *run, limit int64) {
 	s := []metrics.Sample{{Name: heapMetric}}
 	r.heapBase = readHeap(s)
 	w.mu.Lock()
-	w.runs[r] = limit
+	w.runs[r] = watched{limit, time.Now()}
 	w.mu.Unlock()
 }
 
@@ -79,17 +85,31 @@ func (w *watchdog) loop(stop <-chan struct{}) {
 			return
 		}
 		heap := readHeap(s)
-		var over []*run
+		var worst *run
+		var since time.Time
 		w.mu.Lock()
-		for r, limit := range w.runs {
-			if heap > r.heapBase && int64(heap-r.heapBase) > limit {
-				over = append(over, r)
+		for r, e := range w.runs {
+			if heap > r.heapBase && int64(heap-r.heapBase) > e.limit && (worst == nil || e.since.Before(since)) {
+				worst, since = r, e.since
+			}
+		}
+		if worst != nil {
+			// The heap is the process's: of the runs whose limit it passed,
+			// the one running longest is the likeliest cause and is
+			// stopped; the others are measured afresh from here, so a short
+			// run that merely overlapped an allocation bomb is not stopped
+			// with it. Should one of them be a bomb too, it is stopped once
+			// it has grown past its own limit again.
+			for r := range w.runs {
+				if r != worst {
+					r.heapBase = heap
+				}
 			}
 		}
 		w.mu.Unlock()
-		for _, r := range over {
-			r.stop(limitError(r.prog.name, "memory", "the heap grew by more than %d MiB while the script ran",
-				r.limits.Memory>>20))
+		if worst != nil {
+			worst.stop(limitError(worst.prog.name, "memory", "the heap grew by more than %d MiB while the script ran",
+				worst.limits.Memory>>20))
 		}
 	}
 }
