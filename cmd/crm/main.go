@@ -40,7 +40,9 @@ Usage:
 
 Environment: CRM_ADDR, CRM_DATA, CRM_STORE, CRM_BOOTSTRAP_TOKEN, CRM_LOG_LEVEL,
   CRM_SCRIPT_ISOLATION (in-process or process: where every tenant's scripts run),
-  CRM_SCRIPT_ISOLATED_TENANTS (comma-separated tenant ids whose scripts run in worker processes).
+  CRM_SCRIPT_ISOLATED_TENANTS (comma-separated tenant ids whose scripts run in worker processes),
+  CRM_SCRIPT_LIMITS (JSON: script limits for all tenants ("*") and per tenant id, e.g.
+    {"*":{"wallTimeMs":300},"<tenant id>":{"queries":500,"memoryMiB":256}}).
 `
 
 func main() {
@@ -97,19 +99,28 @@ func env(name, def string) string {
 	return def
 }
 
-// scriptIsolation reads where tenants' scripts run: CRM_SCRIPT_ISOLATION
+// scriptLimits reads the scripts' limits: CRM_SCRIPT_LIMITS (JSON, see
+// jsvm.LimitsConfig), then where tenants' scripts run: CRM_SCRIPT_ISOLATION
 // for all of them, CRM_SCRIPT_ISOLATED_TENANTS for some (in worker
 // processes). The engine validates the values.
-func scriptIsolation(cfg *jsvm.Config) {
-	cfg.Limits.Isolation = os.Getenv("CRM_SCRIPT_ISOLATION")
+func scriptLimits(cfg *jsvm.Config) error {
+	if v := os.Getenv("CRM_SCRIPT_LIMITS"); v != "" {
+		if err := jsvm.ParseLimitsConfig([]byte(v), cfg); err != nil {
+			return fmt.Errorf("CRM_SCRIPT_LIMITS: %w", err)
+		}
+	}
+	if v := os.Getenv("CRM_SCRIPT_ISOLATION"); v != "" {
+		cfg.Limits.Isolation = v
+	}
 	for _, id := range strings.Split(os.Getenv("CRM_SCRIPT_ISOLATED_TENANTS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			if cfg.Tenants == nil {
 				cfg.Tenants = map[string]jsvm.Limits{}
 			}
-			cfg.Tenants[id] = jsvm.Limits{Isolation: jsvm.IsolationProcess}
+			cfg.Tenants[id] = cfg.Tenants[id].Over(jsvm.Limits{Isolation: jsvm.IsolationProcess})
 		}
 	}
+	return nil
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {
@@ -126,7 +137,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.BootstrapToken = os.Getenv("CRM_BOOTSTRAP_TOKEN")
-	scriptIsolation(&cfg.JS)
+	if err := scriptLimits(&cfg.JS); err != nil {
+		return err
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %v", err)

@@ -22,7 +22,8 @@ type Config struct {
 	// Tenants are limits for some tenants from the deployment's
 	// configuration, by tenant id, over Limits and under Input.Limits: for
 	// example Isolation for the tenants whose scripts run in worker
-	// processes (CRM_SCRIPT_ISOLATED_TENANTS).
+	// processes (CRM_SCRIPT_ISOLATED_TENANTS) or any limit (CRM_SCRIPT_LIMITS,
+	// read by ParseLimitsConfig).
 	Tenants map[string]Limits
 	// CacheSize bounds the compiled-program cache (default 1024 programs).
 	CacheSize int
