@@ -198,7 +198,7 @@ func (g *gen) recordPaths(o *schema.Object, n objectNames, fields []*schema.Fiel
 			"responses": responses(obj{"200": obj{"description": "The record.", "content": jsonContent(one), "headers": etag},
 				"304": obj{"description": "Not modified: If-None-Match named the current version.", "headers": etag}}, authed(400, 404)...)},
 		"patch": obj{"operationId": "update" + n.Base, "tags": tags, "summary": "Update " + article(label),
-			"description": "Applies a JSON merge patch. With If-Match the update happens only if the record is still at that version.",
+			"description": "Applies a JSON merge patch. With If-Match the update happens only if the record is still at that version. A patch that changes nothing (an empty one, or the values the record has) writes nothing: the answer is the record at its current version, with no history entry and no workflow event.",
 			"parameters":  []any{ref("parameters", "IfMatch")},
 			"requestBody": obj{"required": true, "content": obj{
 				"application/json":             obj{"schema": schemaRef(n.Base + "Patch")},

@@ -124,6 +124,9 @@ func (s *Service) create(ctx context.Context, c *call, input map[string]any) (*R
 	if err != nil {
 		return nil, err
 	}
+	if input == nil {
+		input = map[string]any{}
+	}
 	if err := c.checkWritable(input); err != nil {
 		return nil, err
 	}
@@ -232,7 +235,9 @@ func (s *Service) writeErr(c *call, err error) error {
 }
 
 // Update applies a JSON merge patch to a record. ifMatch, when not 0, is
-// the version the client last read: a record changed since is a 412.
+// the version the client last read: a record changed since is a 412. A
+// patch that changes nothing, once before-hooks have run, writes nothing
+// and returns the record as it is, at its version.
 func (s *Service) Update(ctx context.Context, object, recID string, patch map[string]any, ifMatch int64) (*Record, error) {
 	c, err := s.begin(ctx, object, ActUpdate)
 	if err != nil {
@@ -291,6 +296,12 @@ func (s *Service) update(ctx context.Context, c *call, recID string, patch map[s
 			if err := s.checkOwner(ctx, c, owner); err != nil {
 				return nil, err
 			}
+		}
+		if len(changes) == 0 {
+			// Nothing to change (an empty patch, values as they are, or
+			// hooks that undid the patch): no new version, so other
+			// clients' If-Match stays valid, and no history or events.
+			return s.render(c, old), nil
 		}
 		stored := maps.Clone(old)
 		for k, val := range changes {
