@@ -332,8 +332,8 @@ func (s *Service) Export(ctx context.Context, object string, opt records.ListOpt
 		return err
 	}
 	var cols []string
-	if opt.Fields != "" {
-		cols = append([]string{"id"}, strings.Split(opt.Fields, ",")...)
+	if strings.TrimSpace(opt.Fields) != "" {
+		cols = exportColumns(opt.Fields)
 	} else {
 		for _, f := range e.Object.AllFields() {
 			if !f.Deleted {
@@ -349,7 +349,7 @@ func (s *Service) Export(ctx context.Context, object string, opt records.ListOpt
 		for _, r := range page.Items {
 			row := make([]string, len(cols))
 			for i, c := range cols {
-				if v, ok := r.Data[strings.TrimSpace(c)]; ok && v != nil {
+				if v, ok := r.Data[c]; ok && v != nil {
 					row[i] = csvValue(v)
 				}
 			}
@@ -369,6 +369,21 @@ func (s *Service) Export(ctx context.Context, object string, opt records.ListOpt
 			return err
 		}
 	}
+}
+
+// exportColumns is the header of an export with fields=: id first, then
+// each listed field once, in the order given (fields=id alone is one id
+// column, not two). The list itself was checked by the list call.
+func exportColumns(fields string) []string {
+	cols := []string{"id"}
+	seen := map[string]bool{"id": true}
+	for _, f := range strings.Split(fields, ",") {
+		if f = strings.TrimSpace(f); f != "" && !seen[f] {
+			seen[f] = true
+			cols = append(cols, f)
+		}
+	}
+	return cols
 }
 
 // fromCSV turns a cell into the JSON value the field's type takes: numbers
