@@ -35,12 +35,22 @@ const coll = "_imports"
 // MaxErrors caps the row errors an import report keeps.
 const MaxErrors = 1000
 
+// Fields tells which of an object's fields a principal may not edit or
+// read; records.Guard implements it. The export needs it for its header:
+// without fields= it lists every field the caller may read, and only those,
+// before the first record is written.
+type Fields interface {
+	// Fields returns p's access to obj's fields that is not FieldEdit.
+	Fields(ctx context.Context, p identity.Principal, obj *schema.Object) (map[string]records.FieldAccess, error)
+}
+
 // Service runs imports and exports. Close stops running imports (they are
 // marked interrupted) and waits for them.
 type Service struct {
 	st      store.Store
 	meta    *metadata.Service
 	records *records.Service
+	fields  Fields
 	now     func() time.Time
 
 	ctx    context.Context
@@ -48,10 +58,11 @@ type Service struct {
 	wg     sync.WaitGroup
 }
 
-// New returns the service.
-func New(st store.Store, meta *metadata.Service, recs *records.Service) *Service {
+// New returns the service. fields must be the guard the record service
+// checks reads with, so that an export shows the columns a list would.
+func New(st store.Store, meta *metadata.Service, recs *records.Service, fields Fields) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{st: st, meta: meta, records: recs, now: time.Now, ctx: ctx, cancel: cancel}
+	return &Service{st: st, meta: meta, records: recs, fields: fields, now: time.Now, ctx: ctx, cancel: cancel}
 }
 
 // Provision creates a new tenant's import collection.
@@ -316,7 +327,8 @@ func (s *Service) stamp() string { return s.now().UTC().Format("2006-01-02T15:04
 // Export writes the records of a list (filter, sort, fields as for a list)
 // as CSV: a header row of the fields, then one row per record, fetched page
 // by page through the read pipeline. Without fields, every field the caller
-// may read is written.
+// may read is written, and no other (API.md: a field the caller may not read
+// is absent from every answer, its name included).
 func (s *Service) Export(ctx context.Context, object string, opt records.ListOptions, w io.Writer) error {
 	p, ok := identity.PrincipalFrom(ctx)
 	if !ok {
@@ -335,8 +347,12 @@ func (s *Service) Export(ctx context.Context, object string, opt records.ListOpt
 	if strings.TrimSpace(opt.Fields) != "" {
 		cols = exportColumns(opt.Fields)
 	} else {
+		access, err := s.fields.Fields(ctx, p, e.Object)
+		if err != nil {
+			return err
+		}
 		for _, f := range e.Object.AllFields() {
-			if !f.Deleted {
+			if !f.Deleted && access[f.Name] != records.FieldNone {
 				cols = append(cols, f.Name)
 			}
 		}

@@ -18,6 +18,8 @@ func TestExportColumns(t *testing.T) {
 		header          string // the exact header row
 		absent          string // a column that must not appear
 	}{
+		{name: "without fields a hidden field is left out", as: "rep", query: "",
+			absent: "email"},
 		{name: "without fields an admin gets every field", as: "admin", query: ""},
 		{name: "fields=id alone gives one id column", as: "admin", query: "?fields=id", header: "id"},
 		{name: "fields=id,amount gives id once", as: "admin", query: "?fields=id,amount", header: "id,amount"},

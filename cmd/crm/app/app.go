@@ -202,7 +202,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Runner = jobs.NewRunner(a.Jobs, jobs.RunnerConfig{Log: a.Log, Tenants: a.activeTenants})
 	a.Workflows.Register(a.Runner)
 	keeper := idempotency.New(a.Store, idempotency.Config{})
-	a.Imports = imports.New(a.Store, a.Meta, a.Records)
+	a.Imports = imports.New(a.Store, a.Meta, a.Records, guard)
 	cat, err := plugins.Builtins()
 	if err != nil {
 		return err
