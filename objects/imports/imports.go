@@ -142,6 +142,9 @@ func (s *Service) Start(ctx context.Context, object string, req Request) (*Job, 
 		return nil, err
 	}
 	obj := e.Object
+	if err := checkTargets(obj, rows[0], columns, len(req.Mapping) > 0); err != nil {
+		return nil, err
+	}
 	job := &Job{ID: id.New(), Object: object, Status: "running", Rows: len(rows) - 1, Errors: []RowError{},
 		StartedAt: s.stamp(), By: p.UserID}
 	if err := s.save(ctx, p.TenantID, job, true); err != nil {
@@ -184,6 +187,28 @@ func mapColumns(header []string, mapping map[string]string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkTargets refuses a column whose field the object lacks: every row
+// would fail on it, so the job is not started. mapped tells whether the
+// field came from the mapping (which is then named) or from the header.
+func checkTargets(obj *schema.Object, header, columns []string, mapped bool) error {
+	for i, f := range columns {
+		if f == "" {
+			continue
+		}
+		if fd, ok := obj.Field(f); ok && !fd.Deleted {
+			continue
+		}
+		col := strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
+		if mapped {
+			return errs.New(errs.Malformed, "import.bad_mapping", "the mapping entry %q: %q names a field %s lacks", col, f, obj.APIName).
+				WithField("mapping", "unknown_field", fmt.Sprintf("%q: %q: %s has no field %q", col, f, obj.APIName, f))
+		}
+		return errs.New(errs.Malformed, "import.bad_mapping", "the CSV column %q names a field %s lacks: map it to a field, or map only the columns to import", col, obj.APIName).
+			WithField("csv", "unknown_field", fmt.Sprintf("column %q: %s has no field %q", col, obj.APIName, f))
+	}
+	return nil
 }
 
 const batch = 200

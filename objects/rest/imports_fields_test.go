@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -63,6 +64,40 @@ func TestExportColumns(t *testing.T) {
 			}
 			if c.as == "rep" && (!seen["amount"] || !seen["status"]) {
 				t.Errorf("header %q lacks readable fields", header)
+			}
+		})
+	}
+}
+
+// TestImportMapping_refusesUnknownFields checks that a mapping or header
+// naming a field the object lacks is refused before any job starts.
+func TestImportMapping_refusesUnknownFields(t *testing.T) {
+	env := setup(t)
+	for _, c := range []struct {
+		name     string
+		body     map[string]any
+		contains []string
+	}{
+		{name: "a mapping to an unknown field",
+			body:     map[string]any{"csv": "amount,nt\n1,x\n", "mapping": map[string]string{"amount": "amount", "nt": "nope"}},
+			contains: []string{`"field":"mapping"`, `"code":"unknown_field"`, `\"nt\"`, `\"nope\"`}},
+		{name: "an unmapped header naming an unknown field",
+			body:     map[string]any{"csv": "amount,nope\n1,x\n"},
+			contains: []string{`"field":"csv"`, `"code":"unknown_field"`, `\"nope\"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body, _ := json.Marshal(c.body)
+			res := env.Do(t, "POST", "/api/v1/records/invoice/import", env.Tokens["admin"], string(body))
+			if res.Status != 400 {
+				t.Fatalf("import %d %s", res.Status, res.Body)
+			}
+			for _, s := range c.contains {
+				if !strings.Contains(string(res.Body), s) {
+					t.Errorf("answer lacks %s: %s", s, res.Body)
+				}
+			}
+			if res.Header.Get("Location") != "" {
+				t.Errorf("a job was started: %s", res.Header.Get("Location"))
 			}
 		})
 	}
