@@ -41,7 +41,10 @@
 // A literal must fit the field's Kind: a string field takes strings, a number
 // field numbers, a boolean field booleans, a date field dates, a datetime field
 // datetimes or dates. LIKE needs a string field. Anything else is
-// query.type_mismatch at the literal's position.
+// query.type_mismatch at the literal's position. A multi-value field (a
+// multi-picklist) takes IS NULL and IS NOT NULL only (the store compares
+// single values); another operator on it is query.not_filterable at the
+// field's position, and sorting by it query.not_sortable.
 //
 // # A date compared with a datetime field
 //

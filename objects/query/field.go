@@ -13,16 +13,21 @@ import (
 type Kind int
 
 // The field kinds. A picklist, e-mail, lookup or text field is a String; a
-// currency or percent field is a Number (with its own Convert).
+// currency or percent field is a Number (with its own Convert). A
+// multi-picklist is a List: it holds several values, and since the store
+// compares only single values, a filter can only ask whether it holds any
+// (IS NULL, IS NOT NULL) and a sort cannot use it; a List field should not
+// be Sortable.
 const (
 	String Kind = iota + 1
 	Number
 	Boolean
 	Date
 	DateTime
+	List
 )
 
-var kindNames = [...]string{"", "string", "number", "boolean", "date", "datetime"}
+var kindNames = [...]string{"", "string", "number", "boolean", "date", "datetime", "multi-value"}
 
 // String returns the kind's lower-case name as used in error messages.
 func (k Kind) String() string {

@@ -13,6 +13,9 @@ import (
 // the language) into the store's AST, checking every field and literal with
 // fields. An empty or blank src is no filter: it returns nil, nil.
 //
+// A List field (a multi-picklist) takes only IS [NOT] NULL; any other
+// operator is CodeNotFilterable at the field.
+//
 // Every error is an *errs.Error of kind Malformed with code CodeSyntax,
 // CodeUnknownField, CodeNotFilterable, CodeTypeMismatch or CodeTooComplex;
 // its one FieldError (Field "filter") carries the 1-based character Position.
@@ -191,6 +194,10 @@ func (p *parser) parsePredicate() (store.Filter, error) {
 		return nil, err
 	}
 	op := p.tok
+	if field.Kind == List && op.kind != tIs {
+		return nil, p.errf(ft, CodeNotFilterable,
+			"field '%s' holds several values: only IS NULL and IS NOT NULL can be used on it, found %s", name, op.describe())
+	}
 	switch op.kind {
 	case tOp:
 		if err := p.advance(); err != nil {

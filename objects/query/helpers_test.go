@@ -22,6 +22,7 @@ func leadFields() MapResolver {
 		"createdAt":    {Kind: DateTime, Filterable: true, Sortable: true},
 		"closedAt":     {Kind: DateTime, Filterable: true},
 		"notes":        {Kind: String},
+		"tags":         {Kind: List, Filterable: true},
 		"account.name": {Kind: String, Filterable: true},
 	}
 }

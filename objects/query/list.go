@@ -12,8 +12,8 @@ import (
 // field names, each optionally prefixed by '-' (descending) or '+'
 // (ascending, the default). An empty or blank src is no sort (nil, nil).
 //
-// An unknown field is CodeUnknownField, a field that is not Sortable
-// CodeNotSortable, a field given twice CodeDuplicateField and more than
+// An unknown field is CodeUnknownField, a field that is not Sortable (a
+// List field never is) CodeNotSortable, a field given twice CodeDuplicateField and more than
 // MaxSortKeys keys CodeTooComplex; each names the field and its position.
 // The store appends "id" as the final tie-breaker (store.FullSort).
 func ParseSort(src string, fields Resolver) ([]store.SortKey, error) {
@@ -35,6 +35,9 @@ func ParseSort(src string, fields Resolver) ([]store.SortKey, error) {
 		f, ok := fields.Field(name)
 		if !ok {
 			return nil, posError("sort", src, off, CodeUnknownField, "unknown field '%s'", shorten(name))
+		}
+		if f.Kind == List {
+			return nil, posError("sort", src, off, CodeNotSortable, "field '%s' cannot be sorted on: it holds several values", name)
 		}
 		if !f.Sortable {
 			return nil, posError("sort", src, off, CodeNotSortable, "field '%s' cannot be sorted on", name)

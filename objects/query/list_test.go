@@ -44,6 +44,7 @@ func TestParseSort_refuses(t *testing.T) {
 		{"unknown field", "-createdAt,nope", CodeUnknownField, 12, "unknown field 'nope'"},
 		{"unknown field after a minus", "-nope", CodeUnknownField, 2, "unknown field 'nope'"},
 		{"field not sortable", "source", CodeNotSortable, 1, "field 'source' cannot be sorted on"},
+		{"multi-value field", "name,-tags", CodeNotSortable, 7, "field 'tags' cannot be sorted on: it holds several values"},
 		{"duplicate key", "name,-name", CodeDuplicateField, 7, "field 'name' is already a sort key"},
 		{"too many keys", "status,name,score,createdAt,email", CodeTooComplex, 29, "at most 4 keys"},
 		{"empty item", "name,,score", CodeSyntax, 6, "expected a field name, found ','"},
