@@ -324,6 +324,8 @@ func (r objectResolver) Field(name string) (query.Field, bool) {
 		qf.Kind = query.Date
 	case schema.KindDateTime:
 		qf.Kind = query.DateTime
+	case schema.KindList:
+		qf.Kind = query.List
 	default:
 		return query.Field{}, false
 	}

@@ -71,6 +71,10 @@ func (s *Service) Aggregate(ctx context.Context, object string, req AggregateReq
 			bad("groupBy", "unknown_field", fmt.Sprintf("%q is not a field you can group by", g.Field))
 			continue
 		}
+		if f.Kind() == schema.KindList {
+			bad("groupBy", "multi_value", fmt.Sprintf("%q holds several values, so it cannot be grouped by", g.Field))
+			continue
+		}
 		switch g.By {
 		case "":
 		case "day", "month", "quarter", "year":
@@ -101,6 +105,10 @@ func (s *Service) Aggregate(ctx context.Context, object string, req AggregateReq
 		f, ok := c.obj.Field(m.Field)
 		if _, visible := res.Field(m.Field); !ok || !visible {
 			bad("measures", "unknown_field", fmt.Sprintf("%q is not a field you can measure", m.Field))
+			continue
+		}
+		if f.Kind() == schema.KindList {
+			bad("measures", "multi_value", fmt.Sprintf("%q holds several values, so it cannot be measured with %s", m.Field, op))
 			continue
 		}
 		if (op == store.OpSum || op == store.OpAvg) && f.Kind() != schema.KindNumber {

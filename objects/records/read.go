@@ -251,7 +251,7 @@ func (s *Service) expansions(c *call, src string) ([]string, error) {
 		f, ok := c.obj.Field(name)
 		if !ok || f.Deleted || !c.readable(name) || (f.TypeName != "lookup" && f.TypeName != "masterdetail") || f.Target == schema.UserObject {
 			return nil, errs.New(errs.Malformed, "query.bad_expand", "%q is not a lookup field of %s that can be expanded", name, c.obj.APIName).
-				WithField(name, "not_lookup", "not an expandable lookup field")
+				WithField("expand", "not_lookup", fmt.Sprintf("%q is not an expandable lookup field", name))
 		}
 		out = append(out, name)
 	}

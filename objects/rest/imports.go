@@ -3,7 +3,6 @@ package rest
 import (
 	"bufio"
 	"context"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -43,7 +42,7 @@ func (h *handlers) getImport(c *fiber.Ctx) error {
 // its own deadline and keeps the caller's identity.
 func (h *handlers) export(c *fiber.Ctx) error {
 	object := param(c, "object")
-	opt := records.ListOptions{Filter: clone(c.Query("filter")), Sort: clone(c.Query("sort")), Fields: exportColumns(c.Query("fields"))}
+	opt := records.ListOptions{Filter: clone(c.Query("filter")), Sort: clone(c.Query("sort")), Fields: clone(c.Query("fields"))}
 	if _, err := h.Records.List(c.UserContext(), object, records.ListOptions{Filter: opt.Filter, Sort: opt.Sort, Fields: opt.Fields, Limit: 1}); err != nil {
 		return err
 	}
@@ -62,25 +61,3 @@ func (h *handlers) export(c *fiber.Ctx) error {
 }
 
 func clone(s string) string { return string([]byte(s)) }
-
-// exportColumns tidies fields= for an export, whose first column is always
-// id: names are trimmed (the header showed " note" for fields=a,%20note)
-// and id is dropped (fields=id,a made two id columns). Empty names are
-// kept, so the list check still refuses them with their position. The
-// result does not share memory with the request.
-func exportColumns(fields string) string {
-	if strings.TrimSpace(fields) == "" {
-		return ""
-	}
-	parts := strings.Split(fields, ",")
-	out := parts[:0]
-	for _, f := range parts {
-		if f = strings.TrimSpace(f); f != "id" {
-			out = append(out, f)
-		}
-	}
-	if len(out) == 0 {
-		return "id" // fields=id alone: objects/imports still writes id twice
-	}
-	return clone(strings.Join(out, ","))
-}
