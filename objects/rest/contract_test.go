@@ -33,6 +33,15 @@ func TestRecordsAPI_conditionalGet(t *testing.T) {
 	} {
 		t.Run(s.Name, func(t *testing.T) { env.Run(t, s) })
 	}
+	t.Run("no cache may keep one caller's view for another", func(t *testing.T) {
+		// A browser kept the admin's copy and revalidated it for a rep
+		// signed in next: the 304 showed the rep a field hidden from them.
+		res := env.Do(t, "GET", u, env.Tokens["admin"], "")
+		if cc, vary := res.Header.Get("Cache-Control"), res.Header.Get("Vary"); !strings.Contains(cc, "no-store") ||
+			!strings.Contains(cc, "private") || !strings.Contains(vary, "Authorization") || !strings.Contains(vary, "Cookie") {
+			t.Fatalf("Cache-Control %q, Vary %q", cc, vary)
+		}
+	})
 	t.Run("a 304 carries the ETag and no body", func(t *testing.T) {
 		res := env.Do(t, "GET", u, env.Tokens["admin"], "", "If-None-Match", `"1"`)
 		if res.Header.Get("ETag") != `"1"` || len(res.Body) != 0 {

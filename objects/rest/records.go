@@ -103,6 +103,12 @@ func (h *handlers) get(c *fiber.Ctx) error {
 	}
 	etag := rec.ETag()
 	c.Set(fiber.HeaderETag, etag)
+	// The ETag is the record's version, but the body is the caller's view
+	// of it (fields they may not read are left out): no cache may keep it
+	// for someone else. A browser that kept one user's copy sent its ETag
+	// for the next user signed in and got a 304 for a view it may not see.
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	c.Set(fiber.HeaderVary, "Authorization, Cookie")
 	if c.Query("expand") == "" && noneMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
