@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -329,6 +330,12 @@ func seedCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	if os.Getenv("GOGC") == "" {
+		// A seed allocates fast and keeps little: collecting the heap
+		// less often made 100k leads 16% faster (96.8 s -> 81.2 s) for
+		// 8% more resident memory. GOGC, when set, decides instead.
+		debug.SetGCPercent(400)
+	}
 	start := time.Now()
 	rep, err := seed.Run(ctx, seedDeps(a, clk), sc, stdout)
 	if err != nil {
