@@ -32,17 +32,7 @@ func (r *run) bindings(in Input) (ctxObj, recObj *goja.Object) {
 	} else {
 		define(ctxObj, "old", goja.Null())
 	}
-	user := vm.NewObject()
-	define(user, "id", vm.ToValue(in.User.ID))
-	define(user, "email", vm.ToValue(in.User.Email))
-	define(user, "name", vm.ToValue(in.User.Name))
-	roles := make([]any, len(in.User.Roles))
-	for i, s := range in.User.Roles {
-		roles[i] = s
-	}
-	define(user, "roles", vm.NewArray(roles...))
-	r.deepFreeze(user)
-	define(ctxObj, "user", user)
+	define(ctxObj, "user", r.user(in.User))
 	define(ctxObj, "event", vm.ToValue(r.event))
 	api := r.sb.api()
 	define(ctxObj, "error", api.error)
@@ -50,6 +40,30 @@ func (r *run) bindings(in Input) (ctxObj, recObj *goja.Object) {
 	define(ctxObj, "records", api.records)
 	r.freeze(ctxObj)
 	return ctxObj, recObj
+}
+
+// user returns ctx.user, frozen. A runtime serves one tenant, often one
+// user many times in a row (a bulk load, an integration's stream of
+// writes), so it keeps the last one: frozen, it cannot carry anything from
+// one run to the next.
+func (r *run) user(u User) *goja.Object {
+	key := u.ID + "\x00" + u.Email + "\x00" + u.Name + "\x00" + strings.Join(u.Roles, "\x00")
+	if r.sb.user != nil && r.sb.userKey == key {
+		return r.sb.user
+	}
+	vm := r.vm
+	user := vm.NewObject()
+	define(user, "id", vm.ToValue(u.ID))
+	define(user, "email", vm.ToValue(u.Email))
+	define(user, "name", vm.ToValue(u.Name))
+	roles := make([]any, len(u.Roles))
+	for i, s := range u.Roles {
+		roles[i] = s
+	}
+	define(user, "roles", vm.NewArray(roles...))
+	r.deepFreeze(user)
+	r.sb.user, r.sb.userKey = user, key
+	return user
 }
 
 // sandboxAPI holds the functions of ctx that do not depend on the run's

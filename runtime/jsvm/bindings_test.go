@@ -321,3 +321,16 @@ func TestRun_inputRecordIsNotModified(t *testing.T) {
 		t.Fatalf("input changed: %#v (err %v)", in, err)
 	}
 }
+
+func TestRun_ctxUserFollowsTheCallerFromRunToRun(t *testing.T) {
+	e := newEngine(t, Config{})
+	p := mustCompile(t, `function beforeCreate(ctx) { ctx.record.who = ctx.user.id + ':' + ctx.user.roles.join('+') + ':' + Object.isFrozen(ctx.user.roles) }`)
+	for _, u := range []User{{ID: "u1", Roles: []string{"rep"}}, {ID: "u1", Roles: []string{"rep"}}, {ID: "u1", Roles: []string{"rep", "manager"}},
+		{ID: "u2", Roles: []string{"rep"}}, {ID: "u1", Roles: []string{"rep"}}} {
+		res, err := e.Run(context.Background(), p, "beforeCreate", Input{Tenant: "t", User: u, Record: map[string]any{}}, newMapHost())
+		want := u.ID + ":" + strings.Join(u.Roles, "+") + ":true"
+		if err != nil || res.Record["who"] != want {
+			t.Fatalf("run as %+v: who = %v (%v), want %s", u, res.Record["who"], err, want)
+		}
+	}
+}

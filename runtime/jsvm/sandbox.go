@@ -24,6 +24,10 @@ type sandbox struct {
 
 	uses   int         // runs served (lockdown.go: a runtime serves many runs)
 	ctxAPI *sandboxAPI // ctx functions, built on the first run: bindings.go
+	// user is the last frozen ctx.user and the user it was built for
+	// (userKey): consecutive runs for one user share it (bindings.go).
+	user    *goja.Object
+	userKey string
 }
 
 // removedGlobals allocate natively from a number (typed arrays, buffers),
