@@ -15,9 +15,8 @@ import (
 // dispatch pass within the business hours and starts and stops nurture
 // cadences, then queues the next tick (after dispatch.intervalSeconds, or
 // at the next opening when only dispatch is on and the office is closed);
-// and one job per nurture touch ("sales.touch"), due on its day. Ticks are
-// keyed by their due time, so two chains of ticks (a settings change while
-// one runs) merge into one.
+// and one job per nurture touch ("sales.touch"), due on its day. Queueing
+// a tick cancels the other queued ones, so a tenant has one chain of ticks.
 
 // Job kinds of the sales app.
 const (
@@ -75,10 +74,21 @@ func (s *Service) startTick(ctx context.Context, tenant string) error {
 	return s.queueTick(ctx, tenant, s.now())
 }
 
+// queueTick queues the tenant's next tick and cancels every other queued
+// one, so that the tenant has one chain of ticks: saving the settings
+// starts a tick now while the chain already running has its own next one
+// queued (each save used to add a chain that ran forever).
 func (s *Service) queueTick(ctx context.Context, tenant string, at time.Time) error {
-	_, _, err := s.auto.Jobs.Enqueue(ctx, tenant, jobs.Spec{Kind: KindTick, Key: "tick@" + clock.Stamp(at), Group: "sales:tick", RunAt: at})
+	j, _, err := s.auto.Jobs.Enqueue(ctx, tenant, jobs.Spec{Kind: KindTick, Key: "tick@" + clock.Stamp(at), Group: tickGroup, RunAt: at})
+	if err != nil {
+		return err
+	}
+	_, err = s.auto.Jobs.CancelGroup(ctx, tenant, tickGroup, j.ID)
 	return err
 }
+
+// tickGroup is the job group of a tenant's ticks.
+const tickGroup = "sales:tick"
 
 // runAs is the principal the automation acts for: the admin who saved the
 // settings, with the admin role (the app decides, not the user's

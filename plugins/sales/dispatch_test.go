@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencrm/crm/platform/jobs"
 	"github.com/opencrm/crm/plugins/sales"
 )
 
@@ -247,5 +248,28 @@ func TestDispatch_managersRunAPassOverHTTP(t *testing.T) {
 	out := e.call(t, "manager", "POST", "/api/v1/sales/dispatch", "", 200)
 	if _, ok := out["dispatched"].([]any); !ok {
 		t.Fatalf("result %v", out)
+	}
+}
+
+func TestDispatch_savingTheSettingsAgainKeepsOneTickChain(t *testing.T) {
+	e := newClockEnv(t)
+	on := `{"dispatch": {"enabled": true, "teams": [{"name": "inside", "role": "sales_rep"}], "defaultTeam": "inside"}}`
+	for range 3 {
+		e.settings(on)
+		e.idle()
+		e.clock.Advance(7 * time.Second)
+	}
+	// Ticks run when due, one at a time as a real clock would have them:
+	// step the clock in small steps for three intervals.
+	for range 26 {
+		e.clock.Advance(7 * time.Second)
+		e.idle()
+	}
+	queued, err := e.jobs.List(context.Background(), e.tenant, jobs.ListOptions{Kind: sales.KindTick, State: jobs.Queued})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != 1 {
+		t.Fatalf("%d ticks queued after three saves, want one chain", len(queued))
 	}
 }
