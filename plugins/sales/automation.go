@@ -28,6 +28,7 @@ const (
 type Jobs interface {
 	Enqueue(ctx context.Context, tenant string, sp jobs.Spec) (*jobs.Job, bool, error)
 	CancelGroup(ctx context.Context, tenant, group, keep string) (int, error)
+	List(ctx context.Context, tenant string, opt jobs.ListOptions) ([]*jobs.Job, error)
 }
 
 // Users lists a tenant's users; *identity.Service implements it.
@@ -74,16 +75,38 @@ func (s *Service) startTick(ctx context.Context, tenant string) error {
 	return s.queueTick(ctx, tenant, s.now())
 }
 
-// queueTick queues the tenant's next tick and cancels every other queued
-// one, so that the tenant has one chain of ticks: saving the settings
-// starts a tick now while the chain already running has its own next one
-// queued (each save used to add a chain that ran forever).
+// queueTick queues a tick at at and then cancels every queued tick but
+// the earliest, so that the tenant has one chain of ticks: saving the
+// settings starts a tick now while the chain already running has its next
+// one queued (each save used to add a chain that ran forever). Keeping the
+// earliest, whoever queued it, is a rule every caller applies alike, so
+// concurrent callers agree and a chain is never left without its next
+// tick: a tick that started meanwhile queues its own successor.
 func (s *Service) queueTick(ctx context.Context, tenant string, at time.Time) error {
-	j, _, err := s.auto.Jobs.Enqueue(ctx, tenant, jobs.Spec{Kind: KindTick, Key: "tick@" + clock.Stamp(at), Group: tickGroup, RunAt: at})
-	if err != nil {
+	// The key merges ticks queued for the same moment; when a tick of that
+	// key already ran or was cancelled, the new one gets a key of its own.
+	key := "tick@" + clock.Stamp(at)
+	for range 20 {
+		j, _, err := s.auto.Jobs.Enqueue(ctx, tenant, jobs.Spec{Kind: KindTick, Key: key, Group: tickGroup, RunAt: at})
+		if err != nil {
+			return err
+		}
+		if j.State == jobs.Queued || j.State == jobs.Running {
+			break
+		}
+		key += "#" + j.ID
+	}
+	queued, err := s.auto.Jobs.List(ctx, tenant, jobs.ListOptions{Kind: KindTick, Group: tickGroup, State: jobs.Queued, Limit: 500})
+	if err != nil || len(queued) < 2 {
 		return err
 	}
-	_, err = s.auto.Jobs.CancelGroup(ctx, tenant, tickGroup, j.ID)
+	first := queued[0]
+	for _, j := range queued[1:] {
+		if j.RunAt < first.RunAt || j.RunAt == first.RunAt && j.ID < first.ID {
+			first = j
+		}
+	}
+	_, err = s.auto.Jobs.CancelGroup(ctx, tenant, tickGroup, first.ID)
 	return err
 }
 
